@@ -1,0 +1,1 @@
+"""mnistlib: the shared code of the MNIST from Scratch notebooks."""
