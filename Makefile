@@ -20,12 +20,15 @@ venv: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
+# pytest for mnistlib, then nbval executing every notebook on a fresh kernel.
+NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=1800
+
 test: $(STAMP)
-	MNIST_QUICK=$(MNIST_QUICK) $(BIN)/python -m pytest
+	MNIST_QUICK=$(MNIST_QUICK) $(BIN)/python -m pytest tests notebooks $(NBVAL)
 
 # The whole suite with the notebooks at full size (what a learner runs).
 test-full: $(STAMP)
-	MNIST_QUICK=0 $(BIN)/python -m pytest
+	MNIST_QUICK=0 $(BIN)/python -m pytest tests notebooks $(NBVAL)
 
 # Re-execute every notebook at full size and store its outputs (what is committed).
 notebooks: $(STAMP)

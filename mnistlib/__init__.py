@@ -1,1 +1,34 @@
-"""mnistlib: the shared code of the MNIST from Scratch notebooks."""
+"""mnistlib: the shared code of the MNIST from Scratch notebooks.
+
+One module per idea:
+  idx, download, data, formats  loading MNIST (IDX files, mirrors, CSV, image folders)
+  preprocess                    normalize, one_hot, shuffle, train/dev split
+  activations, losses           g(Z) and g'(Z); stable softmax and cross-entropy
+  network                       the two-layer network exactly as derived in the notebooks
+  mlp                           the same network generalised to any depth (class MLP)
+  optim, train                  SGD / momentum / Adam, schedules; the training loop
+  augment                       random shifts of batches of digits
+  metrics, plots, gradcheck     evaluation, figures, numerical gradient checks
+  saving                        save_model / load_model (.npz, validated)
+"""
+import os
+
+from .data import FASHION_MNIST, MNIST, MNISTData, load_dataset, load_mnist
+from .errors import (ChecksumError, DataError, DownloadError, MnistlibError, ModelFileError,
+                     ShapeError, TrainingDiverged)
+from .mlp import MLP
+from .optim import SGD, Adam, cosine_schedule, step_schedule
+from .preprocess import normalize, one_hot, train_dev_split
+from .saving import load_model, save_model
+from .train import History, evaluate, train
+
+__version__ = "0.1.0"
+
+
+def quick_mode():
+    """True when the environment variable MNIST_QUICK is set to a non-zero value.
+
+    The notebooks read it to shrink their work for CI (fewer epochs, fewer seeds);
+    unset, everything runs at full size.
+    """
+    return os.environ.get("MNIST_QUICK", "0").strip() not in ("", "0", "false", "False")

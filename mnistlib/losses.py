@@ -1,0 +1,45 @@
+"""Softmax and cross-entropy, numerically stable by construction.
+
+Z: logits (N, C), one row per example; Y: one-hot targets (N, C).
+"""
+import numpy as np
+
+from .errors import ShapeError
+
+
+def softmax(Z):
+    """Row-wise softmax. Z: (N, C) logits; returns probabilities (N, C), rows sum to 1.
+
+    Subtracting each row's maximum leaves the result unchanged
+    (exp(z - c) / sum exp(z - c) = exp(z) / sum exp(z)) but keeps exp() <= 1,
+    so logits of +1000 do not overflow.
+    """
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def log_softmax(Z):
+    """Row-wise log(softmax(Z)) via log-sum-exp. Z: (N, C); returns (N, C), all <= 0."""
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def cross_entropy(Z, Y):
+    """Mean cross-entropy of logits against one-hot targets.
+
+    Z: (N, C) logits; Y: (N, C) one-hot. Returns a float:
+    L = -(1/N) * sum_i sum_c Y[i, c] * log softmax(Z)[i, c].
+    Computed from the logits (log-softmax), so it stays finite at logits of +-1000.
+    """
+    if Z.shape != Y.shape:
+        raise ShapeError(f"logits Z have shape {Z.shape} but targets Y have shape {Y.shape}")
+    return float(-(Y * log_softmax(Z)).sum() / Z.shape[0])
+
+
+def softmax_cross_entropy_grad(Z, Y):
+    """Gradient of the mean cross-entropy with respect to the logits.
+
+    Z: (N, C) logits; Y: (N, C) one-hot. Returns dZ: (N, C) = (softmax(Z) - Y) / N.
+    The fused form: softmax and cross-entropy differentiated together.
+    """
+    return (softmax(Z) - Y) / Z.shape[0]

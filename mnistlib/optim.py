@@ -1,0 +1,97 @@
+"""Optimisers that update a parameter dict in place from a gradient dict.
+
+params: {"W1": ..., "b1": ...}; grads: {"dW1": ..., "db1": ...} with matching shapes.
+Weight decay (L2) is applied to weights only (names starting with "W"), never to biases.
+"""
+import math
+
+import numpy as np
+
+
+class SGD:
+    """Stochastic gradient descent, optionally with (Nesterov) momentum.
+
+    v <- momentum * v - lr * g;  P <- P + v            (classical momentum)
+    P <- P + momentum * v - lr * g (after updating v)  (Nesterov, in the common reformulation)
+    With momentum=0 this is plain gradient descent P <- P - lr * g.
+    """
+
+    def __init__(self, lr=0.1, momentum=0.0, nesterov=False, weight_decay=0.0):
+        if lr <= 0:
+            raise ValueError(f"lr must be positive, got {lr}")
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        self.lr, self.momentum, self.nesterov, self.weight_decay = lr, momentum, nesterov, weight_decay
+        self.velocity = {}
+
+    def step(self, params, grads):
+        for name, P in params.items():
+            g = grads["d" + name]
+            if self.weight_decay and name.startswith("W"):
+                g = g + self.weight_decay * P
+            if self.momentum == 0:
+                P -= self.lr * g
+                continue
+            v = self.velocity.get(name)
+            if v is None:
+                v = self.velocity[name] = np.zeros_like(P)
+            v *= self.momentum
+            v -= self.lr * g
+            if self.nesterov:
+                P += self.momentum * v - self.lr * g
+            else:
+                P += v
+
+    def __repr__(self):
+        return (f"SGD(lr={self.lr}, momentum={self.momentum}, nesterov={self.nesterov}, "
+                f"weight_decay={self.weight_decay})")
+
+
+class Adam:
+    """Adam (Kingma & Ba): per-parameter step sizes from running moments of the gradient.
+
+    m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
+    P <- P - lr * m_hat / (sqrt(v_hat) + eps), with bias-corrected m_hat, v_hat.
+    """
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+        if lr <= 0:
+            raise ValueError(f"lr must be positive, got {lr}")
+        self.lr, self.beta1, self.beta2, self.eps, self.weight_decay = lr, beta1, beta2, eps, weight_decay
+        self.m, self.v, self.t = {}, {}, 0
+
+    def step(self, params, grads):
+        self.t += 1
+        c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t
+        for name, P in params.items():
+            g = grads["d" + name]
+            if self.weight_decay and name.startswith("W"):
+                g = g + self.weight_decay * P
+            if name not in self.m:
+                self.m[name], self.v[name] = np.zeros_like(P), np.zeros_like(P)
+            m, v = self.m[name], self.v[name]
+            m *= self.beta1
+            m += (1 - self.beta1) * g
+            v *= self.beta2
+            v += (1 - self.beta2) * g * g
+            P -= (self.lr / c1) * m / (np.sqrt(v / c2) + self.eps)
+
+    def __repr__(self):
+        return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, weight_decay={self.weight_decay})"
+
+
+def constant_schedule(epoch, epochs):
+    """Learning-rate factor 1 for every epoch."""
+    return 1.0
+
+
+def step_schedule(every=10, factor=0.5):
+    """A schedule multiplying the learning rate by `factor` every `every` epochs."""
+    def schedule(epoch, epochs):
+        return factor ** (epoch // every)
+    return schedule
+
+
+def cosine_schedule(epoch, epochs, floor=0.0):
+    """Cosine decay of the factor from 1 at epoch 0 towards `floor` at the last epoch."""
+    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * epoch / max(epochs, 1)))

@@ -1,0 +1,157 @@
+"""Training loops: full-batch gradient descent, mini-batch SGD, per-sample SGD, any optimiser.
+
+One loop serves them all: `batch_size=None` is full batch (one update per epoch),
+`batch_size=1` is per-sample SGD. It records a History, shows a progress bar,
+and stops with a clear TrainingDiverged error (history attached) if the loss
+becomes NaN or infinite.
+"""
+import time
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .errors import TrainingDiverged
+from .optim import SGD, constant_schedule
+from .preprocess import one_hot
+
+
+class History:
+    """Per-epoch records of a training run; `history.to_frame()` gives a pandas DataFrame.
+
+    Columns: epoch (1-based), step (updates so far), lr, train_loss and train_acc
+    (averaged over the epoch's batches, measured before each update), dev_loss,
+    dev_acc (after the epoch; NaN without a dev set), seconds (cumulative training time).
+    """
+
+    COLUMNS = ("epoch", "step", "lr", "train_loss", "train_acc", "dev_loss", "dev_acc", "seconds")
+
+    def __init__(self):
+        self.records = {c: [] for c in self.COLUMNS}
+
+    def append(self, **row):
+        for c in self.COLUMNS:
+            self.records[c].append(row[c])
+
+    def __getitem__(self, column):
+        return np.array(self.records[column])
+
+    def __len__(self):
+        return len(self.records["epoch"])
+
+    def last(self, column):
+        return self.records[column][-1]
+
+    def to_frame(self):
+        import pandas as pd
+        return pd.DataFrame(self.records).set_index("epoch")
+
+    def __repr__(self):
+        if not len(self):
+            return "History(empty)"
+        return (f"History({len(self)} epochs, train_loss={self.last('train_loss'):.4f}, "
+                f"dev_acc={self.last('dev_acc'):.4f}, {self.last('seconds'):.1f} s)")
+
+
+def evaluate(model, X, y, batch_size=10_000):
+    """Mean cross-entropy and accuracy of `model` on X (N, D) with labels y (N,).
+
+    Returns (loss, accuracy) as floats.
+    """
+    Z = model.logits(X, batch_size)
+    Z = Z - Z.max(axis=1, keepdims=True)
+    logp = Z[np.arange(len(y)), y] - np.log(np.exp(Z).sum(axis=1))
+    return float(-logp.mean()), float((Z.argmax(axis=1) == y).mean())
+
+
+def check_scaled(X, name="X"):
+    """Refuse unscaled pixels: X must be float with values in [0, 1] (use mnistlib.normalize)."""
+    if not np.issubdtype(X.dtype, np.floating):
+        raise ValueError(f"{name} has dtype {X.dtype}; scale pixels to [0, 1] float32 with "
+                         f"mnistlib.normalize({name}) first")
+    top = float(X.max()) if X.size else 0.0
+    if top > 1.0:
+        raise ValueError(f"{name} has values up to {top:g}; inputs should be scaled to [0, 1] "
+                         f"(divide by 255, or use mnistlib.normalize)")
+
+
+def train(model, X, y, *, X_dev=None, y_dev=None, optimizer=None, epochs=10, batch_size=None,
+          rng=None, schedule=None, augment=None, patience=None, max_loss=1e3, progress=True,
+          desc="training"):
+    """Train `model` (an MLP) in place and return its History.
+
+    X: (N, D) float32 in [0, 1]; y: (N,) integer labels; X_dev, y_dev likewise (optional).
+    optimizer: an SGD / Adam instance (default SGD(lr=0.1)); its lr is the base rate,
+        multiplied each epoch by schedule(epoch, epochs) (default: constant).
+    batch_size: None for full-batch gradient descent, 1 for per-sample SGD, else mini-batches
+        of a shuffled order (rng: np.random.Generator, default default_rng(0)).
+    augment: optional function (X_batch, rng) -> X_batch applied to each training batch.
+    patience: stop when dev accuracy has not improved for this many epochs, and restore the
+        best parameters (needs a dev set).
+    max_loss: treat a batch loss above this as divergence (chance level is ln(10) = 2.3;
+        with a stable softmax a runaway loss grows huge long before it becomes inf). None: off.
+    Raises TrainingDiverged (with .history) when the loss becomes NaN, infinite or > max_loss.
+    """
+    check_scaled(X)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels")
+    if patience is not None and X_dev is None:
+        raise ValueError("early stopping (patience) needs a dev set: pass X_dev and y_dev")
+    optimizer = SGD(lr=0.1) if optimizer is None else optimizer
+    schedule = constant_schedule if schedule is None else schedule
+    rng = np.random.default_rng(0) if rng is None else rng
+    X = X.astype(model.dtype, copy=False)
+    y = np.asarray(y)
+    Y = one_hot(y, model.sizes[-1]).astype(model.dtype)
+    N = len(X)
+    batch = N if batch_size is None else int(batch_size)
+    batches_per_epoch = -(-N // batch)
+    base_lr = optimizer.lr
+    history = History()
+    best = (-1.0, None)
+    since_best, steps, seconds = 0, 0, 0.0
+    bar = tqdm(total=epochs * batches_per_epoch, desc=desc, disable=not progress,
+               unit="step", mininterval=0.5, dynamic_ncols=True)
+    try:
+        for epoch in range(epochs):
+            optimizer.lr = base_lr * schedule(epoch, epochs)
+            start = time.perf_counter()
+            order = np.arange(N) if batch >= N else rng.permutation(N)
+            loss_sum = correct = 0.0
+            for i in range(0, N, batch):
+                idx = order[i:i + batch]
+                Xb, Yb, yb = (X, Y, y) if batch >= N else (X[idx], Y[idx], y[idx])
+                if augment is not None:
+                    Xb = augment(Xb, rng)
+                loss, grads, Z = model.loss_and_grads(Xb, Yb)
+                if not np.isfinite(loss) or (max_loss is not None and loss > max_loss):
+                    raise TrainingDiverged(
+                        f"training diverged at epoch {epoch + 1}, step {steps + 1}: the loss became "
+                        f"{loss:.4g} with lr={optimizer.lr:g}. Try a smaller learning rate "
+                        f"(e.g. lr={optimizer.lr / 10:g}) and check the inputs are scaled to [0, 1].")
+                optimizer.step(model.params, grads)
+                steps += 1
+                loss_sum += loss * len(Xb)
+                correct += float((Z.argmax(axis=1) == yb).sum())
+                bar.update(1)
+            seconds += time.perf_counter() - start
+            dev_loss, dev_acc = evaluate(model, X_dev, y_dev) if X_dev is not None else (np.nan, np.nan)
+            history.append(epoch=epoch + 1, step=steps, lr=optimizer.lr, train_loss=loss_sum / N,
+                           train_acc=correct / N, dev_loss=dev_loss, dev_acc=dev_acc, seconds=seconds)
+            bar.set_postfix(loss=f"{loss_sum / N:.4f}", dev_acc=f"{dev_acc:.4f}", refresh=False)
+            if patience is not None:
+                if dev_acc > best[0]:
+                    best, since_best = (dev_acc, {k: v.copy() for k, v in model.params.items()}), 0
+                else:
+                    since_best += 1
+                    if since_best >= patience:
+                        break
+    except TrainingDiverged as error:
+        error.history = history
+        raise
+    finally:
+        optimizer.lr = base_lr
+        bar.close()
+    if patience is not None and best[1] is not None:
+        for k, v in best[1].items():
+            model.params[k][...] = v
+    return history
