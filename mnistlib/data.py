@@ -84,11 +84,15 @@ MNIST_FILES = {
 MNIST = DatasetSpec(
     name="mnist",
     files=MNIST_FILES,
-    sha256={
-        "train-images-idx3-ubyte.gz": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-        "train-labels-idx1-ubyte.gz": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-        "t10k-images-idx3-ubyte.gz": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-        "t10k-labels-idx1-ubyte.gz": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    sha256={  # of the decompressed bytes, as in data/mnist/SHA256SUMS.raw
+        "train-images-idx3-ubyte.gz":
+            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        "train-labels-idx1-ubyte.gz":
+            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        "t10k-images-idx3-ubyte.gz":
+            "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        "t10k-labels-idx1-ubyte.gz":
+            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
     },
     mirrors=(
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -145,7 +149,9 @@ def missing_files(directory: str | os.PathLike, spec: DatasetSpec = MNIST) -> li
     return [name for name in spec.files.values() if not (directory / name).is_file()]
 
 
-def find_data_dir(spec: DatasetSpec = MNIST, data_dir: str | os.PathLike | None = None) -> Path | None:
+def find_data_dir(
+    spec: DatasetSpec = MNIST, data_dir: str | os.PathLike | None = None
+) -> Path | None:
     """The first directory in the search order that holds all four files, or None.
 
     Order: ``data_dir``; ``$<NAME>_DATA_DIR``; the repository's ``data/<name>``;
@@ -184,7 +190,8 @@ def download_dataset(spec: DatasetSpec = MNIST, *, progress: bool = True) -> Pat
     """
     directory = cache_dir(spec)
     for filename in missing_files(directory, spec):
-        download_file(filename, spec.mirrors, directory, sha256=spec.sha256.get(filename), progress=progress)
+        sha256 = spec.sha256.get(filename)
+        download_file(filename, spec.mirrors, directory, sha256=sha256, progress=progress)
     return directory
 
 
@@ -211,7 +218,8 @@ def load_dataset(
         if not download:
             places = "\n".join(f"  {d}" for d in _default_dirs(spec))
             raise DataError(
-                f"{spec.name} not found: no directory holds all of {', '.join(spec.files.values())}.\n"
+                f"{spec.name} not found: no directory holds all of "
+                f"{', '.join(spec.files.values())}.\n"
                 f"Looked in:\n{places}\n"
                 f"Put the files in one of these, set ${spec.env_var}, or pass download=True."
             )
@@ -266,13 +274,17 @@ def _checked_split(arrays: dict, paths: dict, split: str, n_expected: int | None
         )
     if y.ndim != 1 or y.dtype != np.uint8:
         raise DataError(
-            f"{y_path}: expected labels of shape (N,) and dtype uint8, found shape {y.shape} and dtype {y.dtype}"
+            f"{y_path}: expected labels of shape (N,) and dtype uint8, "
+            f"found shape {y.shape} and dtype {y.dtype}"
         )
     bad = np.flatnonzero(y >= NUM_CLASSES)
     if bad.size:
         raise DataError(f"{y_path}: expected labels 0-9, found {y[bad[0]]} at index {bad[0]}")
     if len(X) != len(y):
-        raise DataError(f"{X_path.name} holds {len(X)} images but {y_path.name} holds {len(y)} labels (in {X_path.parent})")
+        raise DataError(
+            f"{X_path.name} holds {len(X)} images but {y_path.name} holds {len(y)} labels "
+            f"(in {X_path.parent})"
+        )
     if n_expected is not None and len(X) != n_expected:
         raise DataError(f"{X_path}: expected {n_expected} {split} examples, found {len(X)}")
     return X.reshape(len(X), -1)

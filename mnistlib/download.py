@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from tqdm.auto import tqdm
 
@@ -80,14 +81,19 @@ def download_file(
             _fetch_verified(url, target, sha256, progress, timeout)
             return target
         except (OSError, http.client.HTTPException, DataError) as exc:
-            failures.append(f"  {url}: {_reason(exc, timeout)}")
+            reason = _reason(exc, timeout).removeprefix(f"{filename}: ")  # the URL names it already
+            failures.append(f"  {url}: {reason}")
     tried = "\n".join(failures) if failures else "  (no mirrors given)"
     raise DownloadError(f"could not download {filename} into {dest_dir}; tried:\n{tried}")
 
 
-def _fetch_verified(url: str, target: Path, sha256: str | None, progress: bool, timeout: float) -> None:
-    """Stream ``url`` into a temporary file beside ``target``, check it, then rename it into place."""
-    tmp = tempfile.NamedTemporaryFile(dir=target.parent, prefix="." + target.name, suffix=".part", delete=False)
+def _fetch_verified(
+    url: str, target: Path, sha256: str | None, progress: bool, timeout: float
+) -> None:
+    """Stream ``url`` into a hidden temporary file beside ``target``, check it, move it in place."""
+    tmp = tempfile.NamedTemporaryFile(
+        dir=target.parent, prefix="." + target.name, suffix=".part", delete=False
+    )
     try:
         with tmp:
             _stream(url, tmp, target.name, progress, timeout)
@@ -98,7 +104,7 @@ def _fetch_verified(url: str, target: Path, sha256: str | None, progress: bool, 
         raise
 
 
-def _stream(url: str, out, label: str, progress: bool, timeout: float) -> None:
+def _stream(url: str, out: BinaryIO, label: str, progress: bool, timeout: float) -> None:
     """Copy the body of ``url`` into the open binary file ``out``; raise DataError if cut short."""
     with urllib.request.urlopen(url, timeout=timeout) as response:
         length = response.headers.get("Content-Length")
@@ -115,10 +121,11 @@ def _stream(url: str, out, label: str, progress: bool, timeout: float) -> None:
 
 
 def _check_download(path: Path, filename: str, sha256: str | None) -> None:
-    """Raise DataError unless the downloaded file is valid gzip (for .gz) and has the expected checksum."""
+    """Raise DataError unless the download is valid gzip (if .gz) and has the expected checksum."""
     data = path.read_bytes()
     if filename.endswith(".gz") and not data.startswith(GZIP_MAGIC):
-        raise DataError(f"{filename}: expected gzip data (starting 1f 8b), found {data[:2].hex(' ') or 'an empty file'}")
+        found = data[:2].hex(" ") or "an empty file"
+        raise DataError(f"{filename}: expected gzip data (starting 1f 8b), found {found}")
     content = decompress(data, name=filename)  # DataError if the gzip is truncated or corrupt
     if sha256 is not None:
         check_sha256(content, sha256, filename)
@@ -133,7 +140,7 @@ def _reason(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, TimeoutError):
         return f"timed out (no data for {timeout} s)"
     if isinstance(exc, http.client.IncompleteRead):
-        return f"transfer truncated: received {len(exc.partial)} bytes, {exc.expected} more expected"
+        return f"transfer truncated: received {len(exc.partial)} bytes, {exc.expected} more due"
     if isinstance(exc, DataError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"

@@ -77,7 +77,7 @@ def _csv_layout(path: Path) -> tuple[bool, bool]:
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a text file (expected a CSV of digits)") from None
     if not first_line:
-        raise DataError(f"{path}: file is empty (expected a CSV of digits)")
+        raise DataError(f"{path}: file is empty or starts with a blank line (expected CSV digits)")
     fields = [field.strip() for field in first_line.split(",")]
     has_header = not re.fullmatch(r"[+-]?\d+(\.\d*)?", fields[0])
     if has_header and len(fields) == N_PIXELS + 1 and fields[0].lower() == "label":
@@ -122,7 +122,7 @@ def _check_cells(df: pd.DataFrame, path: Path, first_line: int, has_labels: bool
 
 
 def _first_bad_cell(column: pd.Series, high: int) -> tuple[int, str] | None:
-    """(row, description) of the first cell of ``column`` that is not an integer in 0..high, or None."""
+    """(row, description) of the first cell of ``column`` not an integer in 0..high, or None."""
     if pd.api.types.is_integer_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
         values = column.to_numpy()
         bad = np.flatnonzero((values < 0) | (values > high))
@@ -148,8 +148,10 @@ def _first_bad_cell(column: pd.Series, high: int) -> tuple[int, str] | None:
     return i, f"expected a value in 0-{high}, found {raw[i]}"
 
 
-def save_csv(path: str | os.PathLike, X: np.ndarray, y: np.ndarray | None = None, header: bool = True) -> None:
-    """Write digits as CSV, Kaggle style: ``label,pixel0,...,pixel783`` (no label column if y is None).
+def save_csv(
+    path: str | os.PathLike, X: np.ndarray, y: np.ndarray | None = None, header: bool = True
+) -> None:
+    """Write digits as CSV, Kaggle style: ``label,pixel0,...,pixel783`` (no label if y is None).
 
     X: (N, 784) or (N, 28, 28), integers 0-255. y: (N,) integers 0-9, or None.
     header: write the header line. A label-less file needs it (see the module docstring).
@@ -159,14 +161,18 @@ def save_csv(path: str | os.PathLike, X: np.ndarray, y: np.ndarray | None = None
     if y is not None:
         columns = {"label": _as_labels(y, len(X)), **columns}
     elif not header:
-        raise ValueError("a CSV without labels must have a header, else it reads as a damaged labelled file")
+        raise ValueError(
+            "a CSV without labels needs a header; without one it reads as a damaged labelled file"
+        )
     pd.DataFrame(columns).to_csv(path, index=False, header=header)
 
 
 # ---------------------------------------------------------------- image folders
 
 
-def load_image_folder(root: str | os.PathLike, split: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+def load_image_folder(
+    root: str | os.PathLike, split: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Load 28x28 digit images from class folders: ``root/[split/]<digit>/<file>.png``.
 
     split: e.g. "train" or "test" to read ``root/split``; None reads ``root`` itself.
@@ -180,25 +186,35 @@ def load_image_folder(root: str | os.PathLike, split: str | None = None) -> tupl
     folder = Path(root) / split if split is not None else Path(root)
     if not folder.is_dir():
         raise DataError(f"{folder}: folder not found")
-    class_dirs = sorted((d for d in folder.iterdir() if d.is_dir() and re.fullmatch(r"[0-9]", d.name)),
-                        key=lambda d: int(d.name))
-    if not class_dirs:
-        raise DataError(f"{folder}: expected class folders named 0-9, found none")
     images, labels = [], []
-    for class_dir in class_dirs:
-        for file in sorted(class_dir.iterdir()):
-            if file.is_file() and not file.name.startswith(".") and file.suffix.lower() in IMAGE_SUFFIXES:
-                images.append(_read_digit_image(file))
-                labels.append(int(class_dir.name))
+    for class_dir in _class_folders(folder):
+        for file in _image_files(class_dir):
+            images.append(_read_digit_image(file))
+            labels.append(int(class_dir.name))
     if not images:
-        raise DataError(
-            f"{folder}: the class folders hold no images (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"
-        )
+        suffixes = ", ".join(sorted(IMAGE_SUFFIXES))
+        raise DataError(f"{folder}: the class folders hold no images (looked for {suffixes})")
     return np.stack(images).reshape(len(images), -1), np.array(labels, dtype=np.uint8)
 
 
+def _class_folders(folder: Path) -> list[Path]:
+    """The sub-folders of ``folder`` named 0-9, in class order; DataError if there are none."""
+    class_dirs = [d for d in folder.iterdir() if d.is_dir() and re.fullmatch(r"[0-9]", d.name)]
+    if not class_dirs:
+        raise DataError(f"{folder}: expected class folders named 0-9, found none")
+    return sorted(class_dirs, key=lambda d: int(d.name))
+
+
+def _image_files(class_dir: Path) -> list[Path]:
+    """The image files of a class folder by name, skipping hidden files and other suffixes."""
+    return sorted(
+        f for f in class_dir.iterdir()
+        if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in IMAGE_SUFFIXES
+    )
+
+
 def _read_digit_image(file: Path) -> np.ndarray:
-    """Read one image file as a (28, 28) uint8 grayscale array; DataError if unreadable or not 28x28."""
+    """Read an image file as (28, 28) uint8 grayscale; DataError if unreadable or not 28x28."""
     try:
         with Image.open(file) as image:
             gray = image.convert("L")  # reads the pixels; colour -> grayscale, alpha dropped

@@ -85,7 +85,7 @@ def parse_idx(data: bytes, name: str) -> np.ndarray:
     or a data section whose size does not match the dimensions.
     """
     if len(data) < 4:
-        raise DataError(f"{name}: expected an IDX header of at least 4 bytes, found {len(data)} bytes")
+        raise DataError(f"{name}: expected an IDX header of at least 4 bytes, found {len(data)}")
     if data[0:2] != b"\x00\x00":
         raise DataError(
             f"{name}: not an IDX file: expected magic bytes 00 00, found {data[0:2].hex(' ')}"

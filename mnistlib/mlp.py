@@ -14,7 +14,7 @@ names {"dW1", "db1", ...}. Everything is float32 by default.
 """
 import numpy as np
 
-from .activations import get_activation
+from .activations import get_activation, relu, relu_grad
 from .errors import ShapeError
 from .losses import log_softmax
 from .network import check_input, init_layer
@@ -59,7 +59,12 @@ class MLP:
         return f"MLP(sizes={list(self.sizes)}, activation={self.activations}, init={self.init!r})"
 
     def forward(self, X):
-        """X: (N, sizes[0]). Returns the logits Z_L (N, sizes[-1]) and the cache for backward."""
+        """X: (N, sizes[0]). Returns the logits Z_L (N, sizes[-1]) and the cache for backward.
+
+        The cache holds (A_{l-1}, Z_l) for each hidden layer and (A_{L-1}, None) for the output.
+        For ReLU the activation overwrites Z_l in place: relu'(Z) = [Z > 0] = [A > 0], so the
+        cached array still gives the right derivative, and one (N, H) array is saved per layer.
+        """
         check_input(X, self.sizes[0])
         p, L = self.params, self.num_layers
         A, cache = X, []
@@ -67,7 +72,8 @@ class MLP:
             Z = A @ p[f"W{l}"]
             Z += p[f"b{l}"]
             cache.append((A, Z))
-            A = self._g[l - 1][0](Z)
+            g = self._g[l - 1][0]
+            A = np.maximum(Z, 0, out=Z) if g is relu else g(Z)
         cache.append((A, None))
         Z = A @ p[f"W{L}"]
         Z += p[f"b{L}"]
@@ -82,7 +88,12 @@ class MLP:
             grads[f"db{l}"] = dZ.sum(axis=0)
             if l > 1:  # X needs no gradient, so layer 1 skips dA_0
                 Z_prev = cache[l - 2][1]
-                dZ = (dZ @ p[f"W{l}"].T) * self._g[l - 2][1](Z_prev)
+                dZ = dZ @ p[f"W{l}"].T  # dA_{l-1}, a new (N, H) array: safe to scale in place
+                g_prime = self._g[l - 2][1]
+                if g_prime is relu_grad:
+                    np.multiply(dZ, Z_prev > 0, out=dZ)
+                else:
+                    dZ *= g_prime(Z_prev)
         return grads
 
     def loss_and_grads(self, X, Y):

@@ -1,4 +1,4 @@
-"""Turning raw digits into what a network trains on: scaled pixels, one-hot labels, shuffles and splits.
+"""Turning raw digits into what a network trains on: scaled pixels, one-hot labels, splits.
 
 Randomness is always explicit: functions take a ``np.random.Generator`` (or a
 seed to make one), never the global NumPy random state.
@@ -20,7 +20,9 @@ def normalize(X: np.ndarray) -> np.ndarray:
     """
     X = np.asarray(X)
     if X.ndim not in (2, 3):
-        raise DataError(f"normalize expects images of shape (N, 784) or (N, 28, 28), found shape {X.shape}")
+        raise DataError(
+            f"normalize expects images of shape (N, 784) or (N, 28, 28), found shape {X.shape}"
+        )
     if not (np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)):
         raise DataError(f"normalize expects numeric pixel values, found dtype {X.dtype}")
     if X.dtype != np.uint8 and X.size and not (X.min() >= 0 and X.max() <= 255):
