@@ -11,7 +11,6 @@ MNIST_QUICK ?= 1
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e ".[notebooks,test]"
 	touch $(STAMP)
 

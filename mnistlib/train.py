@@ -75,15 +75,16 @@ def check_scaled(X, name="X"):
 
 
 def train(model, X, y, *, X_dev=None, y_dev=None, optimizer=None, epochs=10, batch_size=None,
-          rng=None, schedule=None, augment=None, patience=None, max_loss=1e3, progress=True,
-          desc="training"):
+          shuffle=True, rng=None, schedule=None, augment=None, patience=None, max_loss=1e3,
+          progress=True, desc="training"):
     """Train `model` (an MLP) in place and return its History.
 
     X: (N, D) float32 in [0, 1]; y: (N,) integer labels; X_dev, y_dev likewise (optional).
     optimizer: an SGD / Adam instance (default SGD(lr=0.1)); its lr is the base rate,
         multiplied each epoch by schedule(epoch, epochs) (default: constant).
     batch_size: None for full-batch gradient descent, 1 for per-sample SGD, else mini-batches
-        of a shuffled order (rng: np.random.Generator, default default_rng(0)).
+        drawn in a new random order each epoch (rng: np.random.Generator, default
+        default_rng(0)); shuffle=False keeps the order of X.
     augment: optional function (X_batch, rng) -> X_batch applied to each training batch.
     patience: stop when dev accuracy has not improved for this many epochs, and restore the
         best parameters (needs a dev set).
@@ -115,11 +116,11 @@ def train(model, X, y, *, X_dev=None, y_dev=None, optimizer=None, epochs=10, bat
         for epoch in range(epochs):
             optimizer.lr = base_lr * schedule(epoch, epochs)
             start = time.perf_counter()
-            order = np.arange(N) if batch >= N else rng.permutation(N)
+            order = rng.permutation(N) if shuffle and batch < N else None
             loss_sum = correct = 0.0
             for i in range(0, N, batch):
-                idx = order[i:i + batch]
-                Xb, Yb, yb = (X, Y, y) if batch >= N else (X[idx], Y[idx], y[idx])
+                rows = slice(i, i + batch) if order is None else order[i:i + batch]
+                Xb, Yb, yb = X[rows], Y[rows], y[rows]
                 if augment is not None:
                     Xb = augment(Xb, rng)
                 loss, grads, Z = model.loss_and_grads(Xb, Yb)

@@ -10,7 +10,6 @@ import gzip
 import os
 import socket
 import threading
-import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,7 +25,20 @@ from mnistlib.idx import idx_bytes
 FILENAME = "train-labels-idx1-ubyte.gz"
 LABELS = np.arange(100, dtype=np.uint8) % 10
 SHA256 = sha256_of_bytes(idx_bytes(LABELS))  # of the decompressed bytes
-SLOW_SECONDS, TIMEOUT = 0.6, 0.2
+TIMEOUT = 0.5  # seconds the client waits for a slow mirror
+
+
+class LocalServer(ThreadingHTTPServer):
+    """A test server: quiet, and closing it waits for (and so ends) every request thread."""
+
+    daemon_threads = False  # server_close() joins the request threads
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.release = threading.Event()  # set at the end of a test: slow requests may finish
+
+    def handle_error(self, request, client_address):
+        pass  # clients hanging up early is what several tests do on purpose
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -50,10 +62,10 @@ class TruncatingHandler(QuietHandler):
 
 
 class SlowHandler(QuietHandler):
-    """Answers only after SLOW_SECONDS, longer than the client's TIMEOUT."""
+    """Answers only when the test is over: far later than the client's TIMEOUT."""
 
     def do_GET(self):
-        time.sleep(SLOW_SECONDS)
+        self.server.release.wait(timeout=30)
         super().do_GET()
 
 
@@ -71,7 +83,7 @@ def serve():
     servers = []
 
     def start(directory: Path, handler=QuietHandler) -> str:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
+        server = LocalServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
         thread.start()
         servers.append((server, thread))
@@ -79,6 +91,7 @@ def serve():
 
     yield start
     for server, thread in servers:
+        server.release.set()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
