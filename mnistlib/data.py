@@ -159,18 +159,18 @@ def find_data_dir(
     Raises DataError if ``data_dir`` or the environment variable names a
     directory lacking some of the files: an explicit choice is never skipped silently.
     """
-    explicit = [("data_dir argument", data_dir)]
-    explicit.append((f"${spec.env_var}", os.environ.get(spec.env_var) or None))
+    explicit = [("data_dir argument", data_dir), (f"${spec.env_var}", os.environ.get(spec.env_var))]
     for how, directory in explicit:
-        if directory is None:
+        if not directory:
             continue
+        directory = Path(directory).expanduser()
         missing = missing_files(directory, spec)
         if missing:
             raise DataError(
                 f"{directory} (from the {how}): expected the {spec.name} files there, "
                 f"missing: {', '.join(missing)}"
             )
-        return Path(directory)
+        return directory
     for directory in _default_dirs(spec):
         if not missing_files(directory, spec):
             return directory
