@@ -6,6 +6,8 @@ Use float64: in float32 the rounding error of f swamps the difference.
 """
 import numpy as np
 
+from .errors import ShapeError
+
 
 def relative_error(a, b):
     """max |a - b| / max(|a| + |b|, tiny): 0 for identical arrays, ~1 for unrelated ones."""
@@ -45,6 +47,8 @@ def gradient_check(loss_fn, params, grads, eps=1e-6, max_entries=None, rng=None)
     for name, P in params.items():
         if P.dtype != np.float64:
             raise ValueError(f"{name} is {P.dtype}: gradient checks need float64 parameters")
+        if np.shape(grads["d" + name]) != P.shape:
+            raise ShapeError(f"d{name} has shape {np.shape(grads['d' + name])} but {name} has shape {P.shape}")
         indices = None
         if max_entries is not None and P.size > max_entries:
             flat = rng.choice(P.size, size=max_entries, replace=False)

@@ -122,3 +122,13 @@ def test_predict_in_chunks_equals_one_pass():
 def test_relative_error():
     assert relative_error([1.0, 2.0], [1.0, 2.0]) == 0
     assert relative_error([1.0], [-1.0]) == pytest.approx(1.0)
+
+
+def test_gradient_check_names_a_wrongly_shaped_gradient():
+    rng = np.random.default_rng(8)
+    X, y, Y = small_batch(rng)
+    params = network.init_params(6, rng, "he", dtype=np.float64)
+    grads = network.backward(params, network.forward(params, X), Y)
+    grads["db2"] = grads["db2"].sum()
+    with pytest.raises(ShapeError, match=r"db2 has shape \(\) but b2 has shape \(10,\)"):
+        gradient_check(lambda: network.loss(params, X, Y), params, grads)
