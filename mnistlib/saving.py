@@ -28,6 +28,9 @@ def save_model(path, model, **extra):
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, meta=np.array(json.dumps(meta)), **model.params)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it normal permissions
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

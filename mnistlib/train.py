@@ -19,8 +19,9 @@ class History:
     """Per-epoch records of a training run; `history.to_frame()` gives a pandas DataFrame.
 
     Columns: epoch (1-based), step (updates so far), lr, train_loss and train_acc
-    (averaged over the epoch's batches, measured before each update), dev_loss,
-    dev_acc (after the epoch; NaN without a dev set), seconds (cumulative training time).
+    (averaged over the epoch's batches, each measured just before its update), dev_loss,
+    dev_acc (after the epoch's last update, so the dev curve is a little "ahead" of the
+    train curve; NaN without a dev set), seconds (cumulative training time).
     """
 
     COLUMNS = ("epoch", "step", "lr", "train_loss", "train_acc", "dev_loss", "dev_acc", "seconds")
@@ -155,4 +156,8 @@ def train(model, X, y, *, X_dev=None, y_dev=None, optimizer=None, epochs=10, bat
     if patience is not None and best[1] is not None:
         for k, v in best[1].items():
             model.params[k][...] = v
+    if progress:  # a plain line too, for viewers that cannot show the progress widget
+        dev = f", dev accuracy {history.last('dev_acc'):.2%}" if X_dev is not None else ""
+        print(f"{desc}: {len(history)} epochs, {steps} steps in {seconds:.1f} s, "
+              f"train loss {history.last('train_loss'):.4f}{dev}")
     return history
