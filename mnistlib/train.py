@@ -158,6 +158,8 @@ def train(model, X, y, *, X_dev=None, y_dev=None, optimizer=None, epochs=10, bat
             model.params[k][...] = v
     if progress:  # a plain line too, for viewers that cannot show the progress widget
         dev = f", dev accuracy {history.last('dev_acc'):.2%}" if X_dev is not None else ""
+        if patience is not None and best[1] is not None:
+            dev = f", best dev accuracy {best[0]:.2%} at epoch {int(np.argmax(history['dev_acc'])) + 1} (restored)"
         print(f"{desc}: {len(history)} epochs, {steps} steps in {seconds:.1f} s, "
               f"train loss {history.last('train_loss'):.4f}{dev}")
     return history
