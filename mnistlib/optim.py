@@ -22,25 +22,35 @@ class SGD:
         if not 0 <= momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         self.lr, self.momentum, self.nesterov, self.weight_decay = lr, momentum, nesterov, weight_decay
-        self.velocity = {}
+        self.velocity, self.scratch = {}, {}
 
     def step(self, params, grads):
+        """Update every P in `params` in place from grads["d" + name]."""
         for name, P in params.items():
             g = grads["d" + name]
             if self.weight_decay and name.startswith("W"):
                 g = g + self.weight_decay * P
+            step = self._scratch(name, P)
+            np.multiply(g, self.lr, out=step)  # lr * g, without allocating a new array
             if self.momentum == 0:
-                P -= self.lr * g
+                P -= step
                 continue
             v = self.velocity.get(name)
             if v is None:
                 v = self.velocity[name] = np.zeros_like(P)
             v *= self.momentum
-            v -= self.lr * g
+            v -= step
             if self.nesterov:
-                P += self.momentum * v - self.lr * g
-            else:
-                P += v
+                P -= step
+                np.multiply(v, self.momentum, out=step)
+            P += step if self.nesterov else v
+
+    def _scratch(self, name, P):
+        """A reusable buffer shaped like P (large temporaries cost page faults every step)."""
+        buf = self.scratch.get(name)
+        if buf is None or buf.shape != P.shape or buf.dtype != P.dtype:
+            buf = self.scratch[name] = np.empty_like(P)
+        return buf
 
     def __repr__(self):
         return (f"SGD(lr={self.lr}, momentum={self.momentum}, nesterov={self.nesterov}, "
