@@ -132,3 +132,17 @@ def test_gradient_check_names_a_wrongly_shaped_gradient():
     grads["db2"] = grads["db2"].sum()
     with pytest.raises(ShapeError, match=r"db2 has shape \(\) but b2 has shape \(10,\)"):
         gradient_check(lambda: network.loss(params, X, Y), params, grads)
+
+
+def test_confident_predictions_leave_no_float32_subnormals_in_the_gradients():
+    """Subnormal numbers make matrix products many times slower; tiny probabilities become 0."""
+    rng = np.random.default_rng(9)
+    model = MLP([784, 32, 10], rng=rng)
+    X = rng.random((64, 784), dtype=np.float32)
+    model.params["W2"] *= 200  # absurdly confident logits: softmax probabilities down to e^-1000
+    Y = np.eye(10, dtype=np.float32)[model.predict(X)]
+    _, grads, Z = model.loss_and_grads(X, Y)
+    assert (Z.max(axis=1) - Z.min(axis=1)).min() > 100
+    tiny = np.finfo(np.float32).tiny  # the smallest normal float32
+    for name, G in grads.items():
+        assert not ((G != 0) & (np.abs(G) < tiny)).any(), name
