@@ -196,6 +196,7 @@ def main():
         Xe, ye = X[order], y[order]
         turn = epoch % len(runners)
         for runner in runners[turn:] + runners[:turn]:
+            time.sleep(0.5)  # let the previous framework's worker threads stop spinning
             seconds[runner.name].append(timed(lambda: runner.epoch(Xe, ye, args.batch_size)))
             accuracy[runner.name].append(runner.accuracy(X_test, y_test))
         print(f"{epoch + 1:>5} " + "".join(f"{seconds[n][-1]:>12.2f}{accuracy[n][-1]:>14.2%}"

@@ -7,6 +7,7 @@
 Bad arguments or files print one line and exit with status 2.
 """
 import argparse
+import os
 import sys
 import time
 
@@ -161,6 +162,9 @@ def main(argv=None):
     command = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict}[args.command]
     try:
         command(args)
+    except BrokenPipeError:  # e.g. `... | head`: the reader left; not an error worth a message
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (MnistlibError, OSError, ValueError) as e:
         print(f"mnistlib {args.command}: error: {e}", file=sys.stderr)
         return 2
