@@ -99,8 +99,9 @@ def plot_weights(W, ncols=10, size=1.1, title=None):
 def plot_probabilities(X, probs, y=None, ncols=4):
     """Each digit beside a bar chart of its 10 class probabilities.
 
-    X: (n, 784); probs: (n, 10); y: optional true labels (n,) (true class bar in green,
-    a wrong prediction in red).
+    X: (n, 784); probs: (n, 10); y: optional true labels (n,).
+    Bar colours: green is the true class (so a right prediction is green), red a wrong
+    prediction; without y, the predicted class is blue.
     """
     n = len(X)
     nrows = -(-n // ncols)
@@ -119,7 +120,7 @@ def plot_probabilities(X, probs, y=None, ncols=4):
         if y is not None:
             colors[int(y[i])] = "seagreen"
         ax_bar.bar(range(10), probs[i], color=colors)
-        ax_bar.set(ylim=(0, 1), xticks=range(10))
+        ax_bar.set(ylim=(0, 1), xticks=range(10), ylabel="probability", xlabel="digit")
         ax_bar.tick_params(labelsize=7)
     fig.tight_layout()
     return fig
