@@ -39,10 +39,14 @@ def save_model(path, model, **extra):
 
 
 def load_model(path):
-    """Read an MLP saved by save_model. Raises ModelFileError naming the file and the problem."""
+    """Read an MLP saved by save_model.
+
+    Raises FileNotFoundError if there is no such file, and ModelFileError naming the file and
+    the problem if it is not a valid model file (wrong arrays, shapes or header).
+    """
     path = Path(path)
     if not path.is_file():
-        raise ModelFileError(f"{path}: no such model file")
+        raise FileNotFoundError(f"{path}: no such model file")
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}

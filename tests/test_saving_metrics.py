@@ -40,7 +40,7 @@ def test_load_rejects_wrong_shapes_and_bad_files(tmp_path):
     np.savez(tmp_path / "nometa.npz", **model.params)
     with pytest.raises(ModelFileError, match="no 'meta' entry"):
         load_model(tmp_path / "nometa.npz")
-    with pytest.raises(ModelFileError, match="no such model file"):
+    with pytest.raises(FileNotFoundError, match="absent.npz: no such model file"):
         load_model(tmp_path / "absent.npz")
 
 
