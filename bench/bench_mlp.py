@@ -46,6 +46,16 @@ def peak_gflops(n=2048, repeats=7):
     return 2 * n ** 3 / best / 1e9
 
 
+def layer_gflops(batch, fan_in, fan_out, repeats=200):
+    """Rate of the network's largest product, X (batch, fan_in) @ W1 (fan_in, fan_out), in GFLOP/s:
+    the ceiling for a training step made of such products."""
+    rng = np.random.default_rng(1)
+    X, W = rng.random((batch, fan_in), dtype=np.float32), rng.random((fan_in, fan_out), dtype=np.float32)
+    X @ W
+    best = min(timed(lambda: X @ W) for _ in range(repeats))
+    return 2 * batch * fan_in * fan_out / best / 1e9
+
+
 def timed(fn):
     start = time.perf_counter()
     fn()
@@ -184,7 +194,10 @@ def main():
           f"{len(X)} training examples, {args.epochs} epochs, {args.threads} threads")
     print(f"numpy {np.__version__}; BLAS: {blas}; {os.cpu_count()} CPUs")
     peak = peak_gflops()
-    print(f"peak float32 matrix product (2048^3, numpy): {peak:.1f} GFLOP/s\n")
+    layer = layer_gflops(args.batch_size, sizes[0], sizes[1])
+    print(f"peak float32 matrix product (2048^3, numpy): {peak:.1f} GFLOP/s")
+    print(f"the network's own product X @ W1 ({args.batch_size}x{sizes[0]} @ {sizes[0]}x{sizes[1]}): "
+          f"{layer:.1f} GFLOP/s = {layer / peak:.0%} of peak\n")
 
     runners = [RUNNERS[n](sizes, args.lr, args.momentum, args.seed) for n in names]
     seconds = {n: [] for n in names}
