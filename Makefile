@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# --allow-root only where you are root (containers), which JupyterLab otherwise refuses.
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # pytest for mnistlib, then nbval executing every notebook on a fresh kernel.
 NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=1800
