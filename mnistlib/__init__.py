@@ -23,6 +23,14 @@ from .saving import load_model, save_model
 from .train import History, evaluate, train
 
 __version__ = "0.1.0"
+__all__ = [
+    "MNIST", "FASHION_MNIST", "MNISTData", "load_mnist", "load_dataset",
+    "normalize", "one_hot", "train_dev_split",
+    "MLP", "SGD", "Adam", "cosine_schedule", "step_schedule", "History", "train", "evaluate",
+    "save_model", "load_model", "quick_mode",
+    "MnistlibError", "DataError", "ChecksumError", "DownloadError", "ShapeError",
+    "ModelFileError", "TrainingDiverged",
+]
 
 
 def quick_mode():

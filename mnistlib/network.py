@@ -104,10 +104,7 @@ def update(params, grads, lr):
 
 def loss(params, X, Y, activation="relu"):
     """Mean cross-entropy of the network on X (N, 784) against one-hot Y (N, 10)."""
-    check_input(X, params["W1"].shape[0])
-    g, _ = get_activation(activation)
-    Z2 = g(X @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]
-    return cross_entropy(Z2, Y)
+    return cross_entropy(forward(params, X, activation)["Z2"], Y)
 
 
 def predict(params, X, activation="relu"):

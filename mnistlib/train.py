@@ -11,6 +11,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .errors import TrainingDiverged
+from .losses import log_softmax
 from .optim import SGD, constant_schedule
 from .preprocess import one_hot
 
@@ -59,8 +60,7 @@ def evaluate(model, X, y, batch_size=10_000):
     Returns (loss, accuracy) as floats.
     """
     Z = model.logits(X, batch_size)
-    Z = Z - Z.max(axis=1, keepdims=True)
-    logp = Z[np.arange(len(y)), y] - np.log(np.exp(Z).sum(axis=1))
+    logp = log_softmax(Z)[np.arange(len(y)), y]  # log-probability of each true class, (N,)
     return float(-logp.mean()), float((Z.argmax(axis=1) == y).mean())
 
 
