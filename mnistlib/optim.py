@@ -8,6 +8,16 @@ import math
 import numpy as np
 
 
+def with_weight_decay(name, P, g, weight_decay):
+    """The gradient of the loss plus (weight_decay / 2) * ||P||^2 for weights ("W..."): g + wd * P.
+
+    Biases are never decayed; with weight_decay = 0 g itself is returned (no copy).
+    """
+    if weight_decay and name.startswith("W"):
+        return g + weight_decay * P
+    return g
+
+
 class SGD:
     """Stochastic gradient descent, optionally with (Nesterov) momentum.
 
@@ -27,9 +37,7 @@ class SGD:
     def step(self, params, grads):
         """Update every P in `params` in place from grads["d" + name]."""
         for name, P in params.items():
-            g = grads["d" + name]
-            if self.weight_decay and name.startswith("W"):
-                g = g + self.weight_decay * P
+            g = with_weight_decay(name, P, grads["d" + name], self.weight_decay)
             step = self._scratch(name, P)
             np.multiply(g, self.lr, out=step)  # lr * g, without allocating a new array
             if self.momentum == 0:
@@ -74,9 +82,7 @@ class Adam:
         self.t += 1
         c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t
         for name, P in params.items():
-            g = grads["d" + name]
-            if self.weight_decay and name.startswith("W"):
-                g = g + self.weight_decay * P
+            g = with_weight_decay(name, P, grads["d" + name], self.weight_decay)
             if name not in self.m:
                 self.m[name], self.v[name] = np.zeros_like(P), np.zeros_like(P)
             m, v = self.m[name], self.v[name]

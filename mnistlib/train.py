@@ -3,7 +3,7 @@
 One loop serves them all: `batch_size=None` is full batch (one update per epoch),
 `batch_size=1` is per-sample SGD. It records a History, shows a progress bar,
 and stops with a clear TrainingDiverged error (history attached) if the loss
-becomes NaN or infinite.
+becomes NaN, infinite or explodes past `max_loss`.
 """
 import time
 
