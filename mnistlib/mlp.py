@@ -96,11 +96,13 @@ class MLP:
                     dZ *= g_prime(Z_prev)
         return grads
 
-    def loss_and_grads(self, X, Y):
+    def loss_and_grads(self, X, Y, scale=1.0):
         """One forward and backward pass on a batch.
 
         X: (N, sizes[0]); Y: (N, C) one-hot. Returns (loss, grads, Z): the mean
         cross-entropy (float), the gradient dict, and the logits Z (N, C).
+        scale: multiply every gradient by this factor, at no cost: backward is linear in dZ,
+        so scaling the small (N, C) output delta scales them all (see SGD.grad_scale).
         """
         Z, cache = self.forward(X)
         if Y.shape != Z.shape:
@@ -111,7 +113,7 @@ class MLP:
         # Probabilities below e^-60 become exactly 0 (a change of < 1e-26): otherwise a confident
         # network's gradients fill with float32 subnormals, which slow matrix products many-fold.
         P[logP < -60] = 0
-        dZ = (P - Y) / X.shape[0]
+        dZ = (P - Y) * (scale / X.shape[0])
         return loss, self.backward(cache, dZ.astype(Z.dtype, copy=False)), Z
 
     def logits(self, X, batch_size=10_000):

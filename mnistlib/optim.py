@@ -24,6 +24,11 @@ class SGD:
     v <- momentum * v - lr * g;  P <- P + v            (classical momentum)
     P <- P + momentum * v - lr * g (after updating v)  (Nesterov, in the common reformulation)
     With momentum=0 this is plain gradient descent P <- P - lr * g.
+
+    Speed: step() also accepts gradients already multiplied by `grad_scale` (= -lr), which
+    MLP.loss_and_grads(..., scale=-lr) delivers for free (backpropagation is linear in the output
+    delta, so scaling that (N, 10) array scales every gradient). Then -lr * g is the gradient
+    array itself and the classical update is three passes over each weight matrix, not four.
     """
 
     def __init__(self, lr=0.1, momentum=0.0, nesterov=False, weight_decay=0.0):
@@ -34,24 +39,41 @@ class SGD:
         self.lr, self.momentum, self.nesterov, self.weight_decay = lr, momentum, nesterov, weight_decay
         self.velocity, self.scratch = {}, {}
 
-    def step(self, params, grads):
-        """Update every P in `params` in place from grads["d" + name]."""
+    @property
+    def grad_scale(self):
+        """The factor step() would like the gradients multiplied by: -lr (see the class docstring)."""
+        return -self.lr
+
+    def step(self, params, grads, scale=1.0):
+        """Update every P in `params` in place from grads["d" + name] = scale * dLoss/dP."""
         for name, P in params.items():
-            g = with_weight_decay(name, P, grads["d" + name], self.weight_decay)
-            step = self._scratch(name, P)
-            np.multiply(g, self.lr, out=step)  # lr * g, without allocating a new array
+            step = self._descent(name, P, grads["d" + name], scale)  # -lr * (gradient + decay)
             if self.momentum == 0:
-                P -= step
+                P += step
                 continue
             v = self.velocity.get(name)
             if v is None:
                 v = self.velocity[name] = np.zeros_like(P)
             v *= self.momentum
-            v -= step
+            v += step
             if self.nesterov:
-                P -= step
-                np.multiply(v, self.momentum, out=step)
-            P += step if self.nesterov else v
+                P += step
+                step = np.multiply(v, self.momentum, out=self._scratch(name, P))
+                P += step
+            else:
+                P += v
+
+    def _descent(self, name, P, g, scale):
+        """-lr * (gradient + weight decay) for P, given g = scale * gradient: g itself when
+        scale = -lr and P is not decayed, else computed in a reusable buffer (no allocation)."""
+        factor = -self.lr / scale
+        decay = self.weight_decay if name.startswith("W") else 0.0
+        if factor == 1 and not decay:
+            return g
+        step = np.multiply(g, factor, out=self._scratch(name, P))
+        if decay:  # the gradient of (decay / 2) * ||P||^2 is decay * P
+            step -= (self.lr * decay) * P
+        return step
 
     def _scratch(self, name, P):
         """A reusable buffer shaped like P (large temporaries cost page faults every step)."""
@@ -78,11 +100,15 @@ class Adam:
         self.lr, self.beta1, self.beta2, self.eps, self.weight_decay = lr, beta1, beta2, eps, weight_decay
         self.m, self.v, self.t = {}, {}, 0
 
-    def step(self, params, grads):
+    grad_scale = 1.0  # Adam wants the gradients themselves (see SGD.grad_scale)
+
+    def step(self, params, grads, scale=1.0):
+        """Update every P in `params` in place from grads["d" + name] = scale * dLoss/dP."""
         self.t += 1
         c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t
         for name, P in params.items():
-            g = with_weight_decay(name, P, grads["d" + name], self.weight_decay)
+            g = grads["d" + name] if scale == 1 else grads["d" + name] / scale
+            g = with_weight_decay(name, P, g, self.weight_decay)
             if name not in self.m:
                 self.m[name], self.v[name] = np.zeros_like(P), np.zeros_like(P)
             m, v = self.m[name], self.v[name]

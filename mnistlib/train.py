@@ -81,8 +81,9 @@ def train(model, X, y, *, X_dev=None, y_dev=None, optimizer=None, epochs=10, bat
     """Train `model` (an MLP) in place and return its History.
 
     X: (N, D) float32 in [0, 1]; y: (N,) integer labels; X_dev, y_dev likewise (optional).
-    optimizer: an SGD / Adam instance (default SGD(lr=0.1)); its lr is the base rate,
-        multiplied each epoch by schedule(epoch, epochs) (default: constant).
+    optimizer: an SGD / Adam instance (default SGD(lr=0.1)), or any object with .lr and
+        .step(params, grads); its lr is the base rate, multiplied each epoch by
+        schedule(epoch, epochs) (default: constant).
     batch_size: None for full-batch gradient descent, 1 for per-sample SGD, else mini-batches
         drawn in a new random order each epoch (rng: np.random.Generator, default
         default_rng(0)); shuffle=False keeps the order of X.
@@ -124,13 +125,17 @@ def train(model, X, y, *, X_dev=None, y_dev=None, optimizer=None, epochs=10, bat
                 Xb, Yb, yb = X[rows], Y[rows], y[rows]
                 if augment is not None:
                     Xb = augment(Xb, rng)
-                loss, grads, Z = model.loss_and_grads(Xb, Yb)
+                scale = getattr(optimizer, "grad_scale", 1.0)  # SGD: -lr, saves a pass per update
+                loss, grads, Z = model.loss_and_grads(Xb, Yb, scale)
                 if not np.isfinite(loss) or (max_loss is not None and loss > max_loss):
                     raise TrainingDiverged(
                         f"training diverged at epoch {epoch + 1}, step {steps + 1}: the loss became "
                         f"{loss:.4g} with lr={optimizer.lr:g}. Try a smaller learning rate "
                         f"(e.g. lr={optimizer.lr / 10:g}) and check the inputs are scaled to [0, 1].")
-                optimizer.step(model.params, grads)
+                if scale == 1:  # your own optimiser needs only .lr and .step(params, grads)
+                    optimizer.step(model.params, grads)
+                else:
+                    optimizer.step(model.params, grads, scale)
                 steps += 1
                 loss_sum += loss * len(Xb)
                 correct += float((Z.argmax(axis=1) == yb).sum())

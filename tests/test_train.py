@@ -114,3 +114,55 @@ def test_nan_or_inf_loss_is_caught_even_without_the_loss_cap():
     with pytest.raises(TrainingDiverged, match=r"the loss became (nan|inf)"):
         with np.errstate(all="ignore"):
             train(model, X, y, optimizer=SGD(lr=1e30), epochs=20, max_loss=None, progress=False)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(momentum=0.9), dict(momentum=0.9, nesterov=True),
+                                    dict(momentum=0.5, weight_decay=1e-2)])
+def test_sgd_with_prescaled_gradients_follows_the_textbook_rule(kwargs):
+    """grads multiplied by grad_scale (= -lr) give the same steps as the plain gradients and
+    as the update rule written out by hand."""
+    rng = np.random.default_rng(8)
+    X, y = blobs(rng, N=64)
+    Y = np.eye(10, dtype=np.float32)[y]
+    fast, plain, hand = (MLP([20, 8, 10], rng=np.random.default_rng(9)) for _ in range(3))
+    opt_fast, opt_plain = SGD(0.2, **kwargs), SGD(0.2, **kwargs)
+    mu, wd = kwargs.get("momentum", 0.0), kwargs.get("weight_decay", 0.0)
+    velocity = {k: np.zeros_like(P) for k, P in hand.params.items()}
+    for _ in range(4):
+        _, grads, _ = fast.loss_and_grads(X, Y, opt_fast.grad_scale)
+        opt_fast.step(fast.params, grads, opt_fast.grad_scale)
+        _, grads, _ = plain.loss_and_grads(X, Y)
+        opt_plain.step(plain.params, grads)
+        _, grads, _ = hand.loss_and_grads(X, Y)
+        for k, P in hand.params.items():
+            g = grads["d" + k] + (wd * P if k.startswith("W") else 0)
+            velocity[k] = mu * velocity[k] - 0.2 * g
+            P += mu * velocity[k] - 0.2 * g if kwargs.get("nesterov") else velocity[k]
+    for k in hand.params:
+        np.testing.assert_allclose(fast.params[k], hand.params[k], rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(plain.params[k], hand.params[k], rtol=1e-5, atol=1e-7)
+
+
+def test_adam_undoes_a_gradient_scale_and_train_accepts_a_minimal_optimiser():
+    rng = np.random.default_rng(10)
+    X, y = blobs(rng, N=64)
+    Y = np.eye(10, dtype=np.float32)[y]
+    a, b = (MLP([20, 8, 10], rng=np.random.default_rng(11)) for _ in range(2))
+    opt_a, opt_b = Adam(0.01), Adam(0.01)
+    _, grads, _ = a.loss_and_grads(X, Y, -3.0)
+    opt_a.step(a.params, grads, -3.0)
+    _, grads, _ = b.loss_and_grads(X, Y)
+    opt_b.step(b.params, grads)
+    for k in a.params:
+        np.testing.assert_allclose(a.params[k], b.params[k], rtol=1e-5, atol=1e-7)
+
+    class Plain:  # the least an optimiser needs: .lr and .step(params, grads)
+        lr = 0.5
+
+        def step(self, params, grads):
+            for k, P in params.items():
+                P -= self.lr * grads["d" + k]
+
+    model = MLP([20, 8, 10], rng=np.random.default_rng(12))
+    history = train(model, X, y, optimizer=Plain(), epochs=3, progress=False)
+    assert history["train_loss"][-1] < history["train_loss"][0]
