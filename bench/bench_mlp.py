@@ -9,7 +9,9 @@ processes at once slow each other far more than their share.
 
 Prints seconds per epoch and test accuracy for each, the ratios mnistlib/peer,
 mnistlib's achieved GFLOP/s as a fraction of the peak float32 matrix-product
-rate measured here, and the peak memory of one training epoch of each, measured
+rate (measured before every epoch: the best of the run, and the one just before
+each epoch), the rate of the step's matrix products alone (a ceiling, timed in
+the same rotation), and the peak memory of one training epoch of each, measured
 in a fresh process.
 
     python bench/bench_mlp.py                  # 10 epochs, 2 threads
