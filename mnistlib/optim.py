@@ -8,14 +8,18 @@ import math
 import numpy as np
 
 
+def decay_of(name, weight_decay):
+    """The L2 coefficient for parameter `name`: weight_decay for weights ("W..."), 0 for biases."""
+    return weight_decay if name.startswith("W") else 0.0
+
+
 def with_weight_decay(name, P, g, weight_decay):
     """The gradient of the loss plus (weight_decay / 2) * ||P||^2 for weights ("W..."): g + wd * P.
 
     Biases are never decayed; with weight_decay = 0 g itself is returned (no copy).
     """
-    if weight_decay and name.startswith("W"):
-        return g + weight_decay * P
-    return g
+    decay = decay_of(name, weight_decay)
+    return g + decay * P if decay else g
 
 
 class SGD:
@@ -67,7 +71,7 @@ class SGD:
         """-lr * (gradient + weight decay) for P, given g = scale * gradient: g itself when
         scale = -lr and P is not decayed, else computed in a reusable buffer (no allocation)."""
         factor = -self.lr / scale
-        decay = self.weight_decay if name.startswith("W") else 0.0
+        decay = decay_of(name, self.weight_decay)
         if factor == 1 and not decay:
             return g
         step = np.multiply(g, factor, out=self._scratch(name, P))
