@@ -117,6 +117,7 @@ def train(model, X, y, *, X_dev=None, y_dev=None, optimizer=None, epochs=10, bat
     try:
         for epoch in range(epochs):
             optimizer.lr = base_lr * schedule(epoch, epochs)
+            scale = getattr(optimizer, "grad_scale", 1.0)  # SGD: -lr, which saves a pass per update
             start = time.perf_counter()
             order = rng.permutation(N) if shuffle and batch < N else None
             loss_sum = correct = 0.0
@@ -125,7 +126,6 @@ def train(model, X, y, *, X_dev=None, y_dev=None, optimizer=None, epochs=10, bat
                 Xb, Yb, yb = X[rows], Y[rows], y[rows]
                 if augment is not None:
                     Xb = augment(Xb, rng)
-                scale = getattr(optimizer, "grad_scale", 1.0)  # SGD: -lr, saves a pass per update
                 loss, grads, Z = model.loss_and_grads(Xb, Yb, scale)
                 if not np.isfinite(loss) or (max_loss is not None and loss > max_loss):
                     raise TrainingDiverged(
