@@ -6,6 +6,7 @@ from mnistlib import MLP, ShapeError, network
 from mnistlib.activations import ACTIVATIONS
 from mnistlib.gradcheck import gradient_check, relative_error
 from mnistlib.losses import cross_entropy
+from mnistlib.rounding import U32, assert_within, mlp_bounds, unsure_argmax
 
 
 def small_batch(rng, N=7, D=784, C=10):
@@ -54,22 +55,30 @@ def test_gradient_check_catches_a_wrong_gradient():
 
 @pytest.mark.parametrize("activation", ["relu", "sigmoid"])
 def test_mlp_agrees_with_the_explicit_two_layer_network(activation):
+    """Both float32 implementations lie within the rounding bound of one float64 reference."""
     rng = np.random.default_rng(4)
     X, y, Y = small_batch(rng, N=32)
     model = MLP([784, 10, 10], activation=activation, init="uniform", rng=np.random.default_rng(5))
     params = network.init_params(10, np.random.default_rng(5), "uniform")
     for k in params:
-        np.testing.assert_array_equal(params[k], model.params[k])
-    X = X.astype(np.float32)
+        np.testing.assert_array_equal(params[k], model.params[k])  # the same generator draws
+    X, Y = X.astype(np.float32), Y.astype(np.float32)
     cache = network.forward(params, X, activation)
-    grads = network.backward(params, cache, Y.astype(np.float32), activation)
-    loss, mlp_grads, Z = model.loss_and_grads(X, Y.astype(np.float32))
-    np.testing.assert_allclose(Z, cache["Z2"], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(model.predict_proba(X), cache["A2"], rtol=1e-4, atol=1e-7)
+    grads = network.backward(params, cache, Y, activation)
+    loss, mlp_grads, Z = model.loss_and_grads(X, Y)
+    bounds = mlp_bounds(model, X, Y)
+    for name, value in [("Z2", Z), ("Z2", cache["Z2"]), ("A2", model.predict_proba(X)), ("A2", cache["A2"])]:
+        assert_within(value, *bounds[name], name)
+    for name in ("Z1", "A1", "Z2", "A2"):  # the params-dict form gives the same bounds
+        assert_within(cache[name], *mlp_bounds(params, X, activation=activation)[name], name)
     for k in grads:
-        np.testing.assert_allclose(mlp_grads[k], grads[k], rtol=1e-4, atol=1e-7)
+        assert_within(mlp_grads[k], *bounds[k], f"MLP {k}")
+        assert_within(grads[k], *bounds[k], f"network {k}")
     new = network.update(params, grads, 0.1)
-    np.testing.assert_allclose(new["W1"], params["W1"] - 0.1 * grads["dW1"])
+    # one subtraction after one multiplication: within 2 u of each term's magnitude
+    step = 0.1 * grads["dW1"].astype(np.float64)
+    assert_within(new["W1"], params["W1"] - step,
+                  2 * U32 * (np.abs(params["W1"]) + np.abs(step)), "update")
 
 
 def test_init_schemes_have_the_documented_spread():
@@ -110,13 +119,53 @@ def test_bad_architecture_is_refused():
         MLP([784])
 
 
-def test_predict_in_chunks_equals_one_pass():
+@pytest.mark.parametrize("rows", [1, 7, 64, 1000])
+@pytest.mark.parametrize("chunk", [1, 64, 333])
+def test_predict_in_chunks_equals_one_pass(rows, chunk):
+    """Products of different row counts take different BLAS code paths and sum in different
+    orders: chunked and one-pass logits need not be equal, but each lies within the float32
+    rounding bound of the exact (float64) logits, on every CPU."""
     rng = np.random.default_rng(7)
     model = MLP([784, 30, 10], rng=rng)
-    X = rng.random((250, 784), dtype=np.float32)
-    np.testing.assert_allclose(model.logits(X, batch_size=64), model.forward(X)[0], rtol=1e-6)
-    np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1, rtol=1e-5)
-    assert model.predict(X).shape == (250,)
+    X = rng.random((rows, 784), dtype=np.float32)
+    bounds = mlp_bounds(model, X)
+    (Z_ref, eZ), (P_ref, eP) = bounds["Z2"], bounds["A2"]
+    assert_within(model.logits(X, batch_size=chunk), Z_ref, eZ, f"logits in chunks of {chunk}")
+    assert_within(model.forward(X)[0], Z_ref, eZ, "logits in one pass")
+    P = model.predict_proba(X, batch_size=chunk)
+    assert_within(P, P_ref, eP, "probabilities")
+    assert_within(P.sum(axis=1, dtype=np.float64), 1, eP.sum(axis=1), "row sums")
+    # argmax is exact where the top two logits are further apart than their error bounds
+    sure = ~unsure_argmax(Z_ref, eZ)
+    np.testing.assert_array_equal(model.predict(X, batch_size=chunk)[sure], Z_ref.argmax(axis=1)[sure])
+
+
+def test_rounding_bound_is_tight_enough_to_catch_a_real_error():
+    """The worst-case bound (any summation order) is loose, a few 1e-3 of the logits' scale here,
+    but far below the size of a real mistake: a 1 % change of one logit is caught."""
+    rng = np.random.default_rng(70)
+    model = MLP([784, 30, 10], rng=rng)
+    X = rng.random((50, 784), dtype=np.float32)
+    Z_ref, eZ = mlp_bounds(model, X)["Z2"]
+    Z = model.logits(X)
+    assert np.abs(Z - Z_ref).max() > 0  # float32 really rounds here
+    with pytest.raises(AssertionError, match=r"1 of 500 entries outside the rounding bound; worst at \(3, 4\)"):
+        Z[3, 4] += 0.01 * np.abs(Z_ref).max()
+        assert_within(Z, Z_ref, eZ, "logits")
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_float64_bounds_hold_for_every_activation_and_depth(activation):
+    rng = np.random.default_rng(71)
+    X, y, Y = small_batch(rng, N=9, D=40)
+    for dtype in (np.float32, np.float64):
+        model = MLP([40, 12, 11, 10], activation=activation, rng=np.random.default_rng(72), dtype=dtype)
+        Xd, Yd = X.astype(dtype), Y.astype(dtype)
+        _, grads, Z = model.loss_and_grads(Xd, Yd, scale=-0.05)
+        bounds = mlp_bounds(model, Xd, Yd, scale=-0.05)
+        assert_within(Z, *bounds["Z3"], "Z3")
+        for k, G in grads.items():
+            assert_within(G, *bounds[k], f"{np.dtype(dtype)} {k}")
 
 
 def test_relative_error():
