@@ -9,13 +9,14 @@ One module per idea:
   optim, train                  SGD / momentum / Adam, schedules; the training loop
   augment                       random shifts of batches of digits
   metrics, plots, gradcheck     evaluation, figures, numerical gradient checks
+  rounding                      float32 error bounds: how far a result may be from the exact one
   saving                        save_model / load_model (.npz, validated)
 """
 import os
 
 from .data import FASHION_MNIST, MNIST, MNISTData, load_dataset, load_mnist
 from .errors import (ChecksumError, DataError, DownloadError, MnistlibError, ModelFileError,
-                     ShapeError, TrainingDiverged)
+                     ShapeError, TrainingDiverged, WriteError)
 from .mlp import MLP
 from .optim import SGD, Adam, cosine_schedule, step_schedule
 from .preprocess import normalize, one_hot, train_dev_split
@@ -29,7 +30,7 @@ __all__ = [
     "MLP", "SGD", "Adam", "cosine_schedule", "step_schedule", "History", "train", "evaluate",
     "save_model", "load_model", "quick_mode",
     "MnistlibError", "DataError", "ChecksumError", "DownloadError", "ShapeError",
-    "ModelFileError", "TrainingDiverged",
+    "ModelFileError", "TrainingDiverged", "WriteError",
 ]
 
 

@@ -156,14 +156,19 @@ def find_data_dir(
 
     Order: ``data_dir``; ``$<NAME>_DATA_DIR``; the repository's ``data/<name>``;
     ``spec.system_dirs``; ``cache_dir(spec)`` (see the module docstring).
-    Raises DataError if ``data_dir`` or the environment variable names a
+    Raises DataError if ``data_dir`` or the environment variable names a file, or a
     directory lacking some of the files: an explicit choice is never skipped silently.
     """
+    if data_dir is not None and not str(data_dir):
+        raise DataError("data_dir argument is an empty string; expected a folder, or None to search")
     explicit = [("data_dir argument", data_dir), (f"${spec.env_var}", os.environ.get(spec.env_var))]
     for how, directory in explicit:
         if not directory:
             continue
         directory = Path(directory).expanduser()
+        if directory.exists() and not directory.is_dir():
+            raise DataError(f"{directory} (from the {how}): expected a folder holding the "
+                            f"{spec.name} files, found a file")
         missing = missing_files(directory, spec)
         if missing:
             raise DataError(

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import math
 import os
+import re
 import tempfile
 import urllib.error
 import urllib.request
@@ -25,11 +27,18 @@ from typing import BinaryIO
 
 from tqdm.auto import tqdm
 
-from mnistlib.errors import ChecksumError, DataError, DownloadError
+from mnistlib.errors import ChecksumError, DataError, DownloadError, WriteError
 from mnistlib.idx import GZIP_MAGIC, decompress, read_decompressed
 
 CHUNK_SIZE = 1 << 16
 """Bytes read from the network per step."""
+
+MAX_BYTES = 1 << 30
+"""A download larger than this (1 GiB; MNIST's largest file is 9.9 MB) is refused as soon as it
+is announced or received, so a misconfigured mirror cannot fill the disk or stream for ever."""
+
+URL_SCHEMES = ("http://", "https://", "ftp://", "file://")
+"""How a mirror URL may start."""
 
 
 def sha256_of_bytes(data: bytes) -> str:
@@ -67,12 +76,30 @@ def download_file(
     Each mirror is a base URL; the file's URL is ``mirror + filename``.
     sha256: hex SHA-256 of the decompressed content, or None to skip that check
     (a ``.gz`` file is still required to be valid gzip).
-    progress: show a tqdm progress bar. timeout: seconds per network operation.
+    progress: show a tqdm progress bar. timeout: seconds per network operation (> 0).
     Returns dest_dir / filename. Raises DownloadError, listing every mirror and
-    why it failed, if none succeeds; no partial file is left behind.
+    why it failed, if none succeeds; no partial file is left behind. Raises DataError
+    before any download for a malformed mirror URL, sha256 or timeout, and WriteError
+    if dest_dir cannot be created.
     """
+    mirrors = [mirrors] if isinstance(mirrors, str) else list(mirrors)
+    for mirror in mirrors:
+        if not isinstance(mirror, str) or not mirror.startswith(URL_SCHEMES):
+            raise DataError(f"{filename}: bad mirror URL {mirror!r}; expected a base URL "
+                            f"starting with {', '.join(URL_SCHEMES)}")
+    if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", str(sha256)):
+        raise DataError(f"{filename}: expected sha256 as 64 hex digits, got {sha256!r}")
+    if not (isinstance(timeout, (int, float)) and 0 < timeout < math.inf):
+        raise DataError(f"{filename}: expected timeout as a positive number of seconds, "
+                        f"got {timeout!r}")
     dest_dir = Path(dest_dir)
-    dest_dir.mkdir(parents=True, exist_ok=True)
+    if dest_dir.exists() and not dest_dir.is_dir():
+        raise WriteError(f"{dest_dir}: expected a folder to download into, found a file")
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(f"{dest_dir}: cannot create the download folder "
+                         f"({exc.strerror or exc})") from exc
     target = dest_dir / filename
     failures = []
     for mirror in mirrors:
@@ -109,10 +136,16 @@ def _stream(url: str, out: BinaryIO, label: str, progress: bool, timeout: float)
     with urllib.request.urlopen(url, timeout=timeout) as response:
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
+        if total is not None and total > MAX_BYTES:
+            raise DataError(f"the mirror announces {total} bytes, more than the {MAX_BYTES} "
+                            f"accepted (MAX_BYTES)")
         received = 0
         with tqdm(total=total, desc=label, unit="B", unit_scale=True, unit_divisor=1024,
                   disable=not progress, leave=False) as bar:
             while chunk := response.read(CHUNK_SIZE):
+                if received + len(chunk) > MAX_BYTES:
+                    raise DataError(f"the mirror sent more than the {MAX_BYTES} bytes "
+                                    f"accepted (MAX_BYTES)")
                 out.write(chunk)
                 received += len(chunk)
                 bar.update(len(chunk))

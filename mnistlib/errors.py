@@ -1,7 +1,8 @@
 """The exceptions mnistlib raises: one family, each naming what went wrong and where.
 
 All derive from ``MnistlibError``; the data and shape errors are also ``ValueError``
-so generic ``except ValueError`` code keeps working.
+and ``WriteError`` is also an ``OSError``, so generic ``except ValueError`` /
+``except OSError`` code keeps working.
 """
 
 
@@ -30,6 +31,13 @@ class ShapeError(MnistlibError, ValueError):
 
 class ModelFileError(DataError):
     """A saved model file is unreadable or does not match the architecture it claims."""
+
+
+class WriteError(MnistlibError, OSError):
+    """A file or folder could not be written (no such folder, a file in the way, no permission).
+
+    The message names the path and says why (the OSError it wraps is its ``__cause__``).
+    """
 
 
 class TrainingDiverged(MnistlibError, FloatingPointError):

@@ -14,8 +14,9 @@ labelled file that lost a column.
 
 Image folders (``load_image_folder``): ``root/<digit>/<anything>.png``, one
 folder per class named 0-9, images 28x28. Colour images are converted to
-grayscale (Pillow mode "L", alpha dropped); any other size is an error
-(resize to 28x28 first -- silently resizing would hide a mistake).
+grayscale (Pillow mode "L", alpha dropped), 16-bit images scaled to 0-255 (see
+``gray_levels``); any other size is an error (resize to 28x28 first -- silently
+resizing would hide a mistake).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from mnistlib.errors import DataError
+from mnistlib.errors import DataError, WriteError
 
 N_PIXELS = 784
 """Pixels per image (28 x 28)."""
@@ -58,6 +59,11 @@ def load_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
         df = pd.read_csv(path, header=0 if has_header else None, encoding="utf-8-sig")
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: {_explain_parser_error(exc)}") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+    if not isinstance(df.index, pd.RangeIndex):  # pandas made the surplus leading values an index
+        raise DataError(f"{path}: the first data line has {df.index.nlevels + df.shape[1]} values, "
+                        f"but the header has {df.shape[1]} columns")
     if len(df) == 0:
         raise DataError(f"{path}: expected rows of digits after the header, found none")
     _check_cells(df, path, first_line=2 if has_header else 1, has_labels=has_labels)
@@ -76,6 +82,8 @@ def _csv_layout(path: Path) -> tuple[bool, bool]:
             first_line = f.readline().strip()
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a text file (expected a CSV of digits)") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
     if not first_line:
         raise DataError(f"{path}: file is empty or starts with a blank line (expected CSV digits)")
     fields = [field.strip() for field in first_line.split(",")]
@@ -155,6 +163,7 @@ def save_csv(
 
     X: (N, 784) or (N, 28, 28), integers 0-255. y: (N,) integers 0-9, or None.
     header: write the header line. A label-less file needs it (see the module docstring).
+    Raises DataError for bad X or y (nothing written), WriteError if ``path`` cannot be written.
     """
     X = _as_image_rows(X)
     columns = {f"pixel{i}": X[:, i] for i in range(N_PIXELS)}
@@ -164,7 +173,10 @@ def save_csv(
         raise ValueError(
             "a CSV without labels needs a header; without one it reads as a damaged labelled file"
         )
-    pd.DataFrame(columns).to_csv(path, index=False, header=header)
+    try:
+        pd.DataFrame(columns).to_csv(path, index=False, header=header)
+    except OSError as exc:
+        raise WriteError(f"{path}: cannot write the CSV file ({exc.strerror or exc})") from exc
 
 
 # ---------------------------------------------------------------- image folders
@@ -217,15 +229,39 @@ def _read_digit_image(file: Path) -> np.ndarray:
     """Read an image file as (28, 28) uint8 grayscale; DataError if unreadable or not 28x28."""
     try:
         with Image.open(file) as image:
-            gray = image.convert("L")  # reads the pixels; colour -> grayscale, alpha dropped
-    except (OSError, SyntaxError, ValueError) as exc:  # UnidentifiedImageError is an OSError
+            if image.size != IMAGE_SIZE:
+                raise DataError(
+                    f"{file}: expected a 28x28 image, found {image.width}x{image.height}; "
+                    f"resize your images to 28x28 first"
+                )
+            return gray_levels(image, file)  # colour -> grayscale, alpha dropped
+    except DataError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise DataError(f"{file}: cannot read as an image ({exc})") from None
-    if gray.size != IMAGE_SIZE:
-        raise DataError(
-            f"{file}: expected a 28x28 image, found {gray.size[0]}x{gray.size[1]}; "
-            f"resize your images to 28x28 first"
-        )
-    return np.asarray(gray, dtype=np.uint8)
+
+
+def gray_levels(image: Image.Image, name) -> np.ndarray:
+    """The pixels of an open Pillow image as gray levels: (H, W) uint8 in 0-255.
+
+    Colour and 8-bit images are converted as Pillow does (mode "L", alpha dropped).
+    16-bit images (modes "I;16...") hold 0-65535 and are scaled by 255 / 65535, unless every
+    value is already in 0-255 (8-bit data saved as 16-bit). 32-bit images (modes "I", "F")
+    are accepted only if every value is a whole number in 0-255 -- there is no telling
+    what scale they use. Raises DataError naming ``name`` otherwise.
+    """
+    if not (image.mode.startswith("I;16") or image.mode in ("I", "F")):
+        return np.asarray(image.convert("L"), dtype=np.uint8)
+    a = np.asarray(image)  # uint16, int32 or float32
+    if np.isfinite(a).all() and (a.size == 0 or a.min() >= 0 and a.max() <= 255) \
+            and (a == np.round(a)).all():
+        return a.astype(np.uint8)
+    if image.mode.startswith("I;16"):
+        return np.round(a / 257).astype(np.uint8)
+    raise DataError(
+        f"{name}: a 32-bit image (Pillow mode {image.mode}) with values from {np.nanmin(a):g} "
+        f"to {np.nanmax(a):g}; expected gray levels 0-255: save it as an 8-bit grayscale image"
+    )
 
 
 def save_image_folder(root: str | os.PathLike, X: np.ndarray, y: np.ndarray) -> None:
@@ -235,15 +271,19 @@ def save_image_folder(root: str | os.PathLike, X: np.ndarray, y: np.ndarray) -> 
     index is the row number, zero-padded (at least 5 digits) so that file-name
     order is row order; load_image_folder(root) then returns the rows
     grouped by class, in their original order within each class.
+    Raises DataError for bad X or y (nothing written), WriteError if a file cannot be written.
     """
     X = _as_image_rows(X).reshape(-1, *IMAGE_SIZE[::-1])
     y = _as_labels(y, len(X))
     width = max(5, len(str(len(X) - 1)))
     root = Path(root)
-    for label in np.unique(y):
-        (root / str(label)).mkdir(parents=True, exist_ok=True)
-    for index, (image, label) in enumerate(zip(X, y)):
-        Image.fromarray(image).save(root / str(label) / f"{index:0{width}d}.png")
+    try:
+        for label in np.unique(y):
+            (root / str(label)).mkdir(parents=True, exist_ok=True)
+        for index, (image, label) in enumerate(zip(X, y, strict=True)):
+            Image.fromarray(image).save(root / str(label) / f"{index:0{width}d}.png")
+    except OSError as exc:
+        raise WriteError(f"{root}: cannot write the image folder ({exc})") from exc
 
 
 # ---------------------------------------------------------------- shared checks

@@ -3,16 +3,48 @@
     df/dp ~= (f(p + eps) - f(p - eps)) / (2 eps)      (error O(eps^2))
 
 Use float64: in float32 the rounding error of f swamps the difference.
+
+The comparison is elementwise (as in Stanford's cs231n): every entry is judged
+against its own size, so one wrong small entry cannot hide behind large correct ones.
 """
 import numpy as np
 
 from .errors import ShapeError
 
+TINY = 1e-8  # floor of the denominator |a| + |b|: entries where both are ~0 count as agreeing
+
 
 def relative_error(a, b):
-    """max |a - b| / max(|a| + |b|, tiny): 0 for identical arrays, ~1 for unrelated ones."""
+    """The array-wide relative error: max |a - b| / (max |a| + max |b|).
+
+    0 for identical arrays, ~1 for unrelated ones. In a float64 gradient check: < 1e-7
+    correct, > 1e-2 a bug. Its blind spot: one entry wrong by 100 % that is small next to
+    the largest entries hardly moves it; elementwise_relative_error() sees it.
+    """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ShapeError(f"relative_error needs arrays of one shape, got {a.shape} and {b.shape}")
+    if a.size == 0:
+        return 0.0
     return float(np.abs(a - b).max() / max(np.abs(a).max() + np.abs(b).max(), 1e-300))
+
+
+def elementwise_relative_error(a, b, tiny=TINY):
+    """Worst elementwise relative error: max over entries of |a - b| / max(|a| + |b|, tiny).
+
+    a, b: arrays of the same shape (or scalars). 0 for identical arrays; about 1 when any
+    single entry is unrelated to its partner (wrong sign, wrong by 100 %, or one is 0).
+    Entries where both |a| and |b| are below ~tiny are compared absolutely (|a - b| / tiny).
+    The centred difference itself carries an absolute rounding error of about u |loss| / eps
+    (~1e-10 in float64 at eps = 1e-6), so on tiny entries a correct gradient reaches 1e-5
+    or more: judge this number against that noise, not against 1e-7.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ShapeError(f"relative_error needs arrays of one shape, got {a.shape} and {b.shape}")
+    if a.size == 0:
+        return 0.0
+    return float((np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), tiny)).max())
 
 
 def numerical_gradient(f, P, eps=1e-6, indices=None):
@@ -34,14 +66,16 @@ def numerical_gradient(f, P, eps=1e-6, indices=None):
     return grad
 
 
-def gradient_check(loss_fn, params, grads, eps=1e-6, max_entries=None, rng=None):
+def gradient_check(loss_fn, params, grads, eps=1e-6, max_entries=None, rng=None, elementwise=False):
     """Relative error between analytic `grads` and numerical gradients, per parameter.
 
     loss_fn: function of no arguments returning the loss for the current `params`
     (a dict of float64 arrays it reads). grads: {"dW1": ...} analytic gradients.
     max_entries: check at most this many randomly chosen entries per parameter
-    (rng: np.random.Generator) instead of all. Returns {"W1": rel_error, ...}.
+    (rng: np.random.Generator) instead of all. Returns {"W1": rel_error, ...}: the
+    array-wide relative_error, or with elementwise=True the elementwise_relative_error.
     """
+    measure = elementwise_relative_error if elementwise else relative_error
     rng = np.random.default_rng(0) if rng is None else rng
     errors = {}
     for name, P in params.items():
@@ -55,5 +89,5 @@ def gradient_check(loss_fn, params, grads, eps=1e-6, max_entries=None, rng=None)
             indices = [np.unravel_index(i, P.shape) for i in flat]
         num = numerical_gradient(loss_fn, P, eps, indices)
         mask = ~np.isnan(num)
-        errors[name] = relative_error(grads["d" + name][mask], num[mask])
+        errors[name] = measure(np.asarray(grads["d" + name])[mask], num[mask])
     return errors

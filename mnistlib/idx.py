@@ -25,13 +25,14 @@ a wrong array is never returned silently.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-from mnistlib.errors import DataError
+from mnistlib.errors import DataError, WriteError
 
 GZIP_MAGIC = b"\x1f\x8b"
 """The first two bytes of every gzip stream."""
@@ -66,12 +67,17 @@ def decompress(data: bytes, name: str) -> bytes:
 def read_decompressed(path: str | os.PathLike) -> bytes:
     """Return a file's bytes, decompressed if the file is gzip (detected by its magic bytes).
 
-    Raises DataError naming the file if it does not exist or is a truncated or corrupt gzip.
+    Raises DataError naming the file if it does not exist, cannot be read, or is a
+    truncated or corrupt gzip.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: file not found")
-    return decompress(path.read_bytes(), name=str(path))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+    return decompress(data, name=str(path))
 
 
 def parse_idx(data: bytes, name: str) -> np.ndarray:
@@ -104,14 +110,17 @@ def parse_idx(data: bytes, name: str) -> np.ndarray:
         )
     dims = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     dtype = IDX_TYPES[type_code]
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize  # Python ints: no 64-bit wrap-around
     found = len(data) - header_size
     if found != expected:
         why = "file is truncated" if found < expected else f"{found - expected} trailing bytes"
         raise DataError(
             f"{name}: expected {expected} data bytes for dims {dims}, found {found} ({why})"
         )
-    values = np.frombuffer(data, dtype=dtype, offset=header_size).reshape(dims)
+    try:
+        values = np.frombuffer(data, dtype=dtype, offset=header_size).reshape(dims)
+    except ValueError as exc:  # e.g. more dimensions than NumPy supports
+        raise DataError(f"{name}: cannot make an array of dims {dims} ({exc})") from None
     return values.astype(dtype.newbyteorder("="))
 
 
@@ -125,20 +134,24 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return parse_idx(read_decompressed(path), name=str(path))
 
 
-def idx_bytes(array: np.ndarray) -> bytes:
+def idx_bytes(array: np.ndarray, name: str = "array") -> bytes:
     """Encode an array as the bytes of an IDX file (header + big-endian values).
 
-    array: any shape with 1 to 255 dimensions; dtype uint8, int8, int16, int32,
-    float32 or float64.
+    array: any shape with 1 to 255 dimensions, each below 2**32; dtype uint8, int8,
+    int16, int32, float32 or float64. name: how to call the file in error messages.
+    Raises DataError for any other dtype or shape.
     """
     array = np.asarray(array)
     codes = {dtype.newbyteorder("=").str: code for code, dtype in IDX_TYPES.items()}
     code = codes.get(array.dtype.newbyteorder("=").str)
     if code is None:
         supported = ", ".join(dtype.name for dtype in IDX_TYPES.values())
-        raise TypeError(f"IDX cannot store dtype {array.dtype}; supported: {supported}")
-    if not 1 <= array.ndim <= 255:
-        raise ValueError(f"IDX stores arrays with 1 to 255 dimensions, got {array.ndim}")
+        raise DataError(f"{name}: IDX cannot store dtype {array.dtype}; supported: {supported}")
+    if not 1 <= array.ndim <= 255 or max(array.shape) >= 2**32:
+        raise DataError(
+            f"{name}: IDX stores arrays of 1 to 255 dimensions, each below 2**32; "
+            f"found shape {array.shape}"
+        )
     header = bytes([0, 0, code, array.ndim]) + np.array(array.shape, dtype=">u4").tobytes()
     return header + np.ascontiguousarray(array, dtype=IDX_TYPES[code]).tobytes()
 
@@ -148,9 +161,14 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
 
     array: see ``idx_bytes`` for the supported shapes and dtypes.
     The gzip header carries no timestamp, so equal arrays give identical files.
+    Raises DataError (nothing written) for an unsupported array, WriteError if the
+    file cannot be written.
     """
     path = Path(path)
-    data = idx_bytes(array)
+    data = idx_bytes(array, name=str(path))
     if path.suffix == ".gz":
         data = gzip.compress(data, mtime=0)
-    path.write_bytes(data)
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise WriteError(f"{path}: cannot write the IDX file ({exc.strerror or exc})") from exc

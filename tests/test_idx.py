@@ -124,7 +124,7 @@ def test_a_directory_is_not_a_file(tmp_path):
 
 
 def test_write_refuses_unsupported_dtypes(tmp_path):
-    with pytest.raises(TypeError, match="int64"):
+    with pytest.raises(DataError, match="x: IDX cannot store dtype int64"):
         write_idx(tmp_path / "x", np.zeros(3, dtype=np.int64))
     assert not (tmp_path / "x").exists()
 
