@@ -1,43 +1,13 @@
-# Two commands for a newcomer: `make lab` and `make test`. Everything lands in .venv.
+# A thin wrapper: every target is `python3 run.py TARGET` (run.py holds the logic and works without make,
+# e.g. on Windows: `py run.py test`). `make test MNIST_QUICK=0` passes the variable on, as before.
 PYTHON ?= python3
-VENV   := .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-stamp
+TARGETS := venv lab test test-all test-full notebooks bench student preflight handouts wheelhouse clean
 
-# CI shrinks the notebooks' work with MNIST_QUICK=1 (see README); a learner's run is full size.
-MNIST_QUICK ?= 1
+.PHONY: $(TARGETS)
 
-.PHONY: venv lab test test-full notebooks bench clean
+ifdef MNIST_QUICK
+export MNIST_QUICK
+endif
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -e ".[notebooks,test]"
-	touch $(STAMP)
-
-venv: $(STAMP)
-
-# --allow-root only where you are root (containers), which JupyterLab otherwise refuses.
-lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
-
-# pytest for mnistlib, then nbval executing every notebook on a fresh kernel.
-NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=1800
-
-test: $(STAMP)
-	MNIST_QUICK=$(MNIST_QUICK) $(BIN)/python -m pytest tests notebooks $(NBVAL)
-
-# The whole suite with the notebooks at full size (what a learner runs).
-test-full: $(STAMP)
-	MNIST_QUICK=0 $(BIN)/python -m pytest tests notebooks $(NBVAL)
-
-# Re-execute every notebook at full size and store its outputs (what is committed).
-notebooks: $(STAMP)
-	MNIST_QUICK=0 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=3600 notebooks/[0-9]*.ipynb
-
-bench: $(STAMP)
-	$(BIN)/python -m pip install -e ".[bench]"
-	$(BIN)/python bench/bench_mlp.py
-
-clean:
-	rm -rf $(VENV) .pytest_cache
+$(TARGETS):
+	$(PYTHON) run.py $@

@@ -15,8 +15,16 @@ One module per idea:
 import os
 
 from .data import FASHION_MNIST, MNIST, MNISTData, load_dataset, load_mnist
-from .errors import (ChecksumError, DataError, DownloadError, MnistlibError, ModelFileError,
-                     ShapeError, TrainingDiverged, WriteError)
+from .errors import (
+    ChecksumError,
+    DataError,
+    DownloadError,
+    MnistlibError,
+    ModelFileError,
+    ShapeError,
+    TrainingDiverged,
+    WriteError,
+)
 from .mlp import MLP
 from .optim import SGD, Adam, cosine_schedule, step_schedule
 from .preprocess import normalize, one_hot, train_dev_split

@@ -22,6 +22,19 @@ def confusion_matrix(y_true, y_pred, num_classes=10):
     return cm
 
 
+def precision_recall(cm):
+    """Per-class precision and recall from a confusion matrix cm (C, C), rows true, columns predicted.
+
+    Returns (precision (C,), recall (C,)) floats:
+    precision[k] = cm[k, k] / cm[:, k].sum()  (of the images called k, the fraction that are k);
+    recall[k]    = cm[k, k] / cm[k, :].sum()  (of the true k's, the fraction found).
+    NaN where the denominator is 0 (a class never predicted, or absent).
+    """
+    tp = np.diag(cm).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return tp / cm.sum(axis=0), tp / cm.sum(axis=1)
+
+
 def classification_report(y_true, y_pred, num_classes=10):
     """Per-class precision, recall, F1 and support as a DataFrame indexed by class (C rows).
 
@@ -30,10 +43,8 @@ def classification_report(y_true, y_pred, num_classes=10):
     A class never predicted gets precision NaN.
     """
     cm = confusion_matrix(y_true, y_pred, num_classes)
-    tp = np.diag(cm).astype(float)
+    precision, recall = precision_recall(cm)
     with np.errstate(invalid="ignore", divide="ignore"):
-        precision = tp / cm.sum(axis=0)
-        recall = tp / cm.sum(axis=1)
         f1 = 2 * precision * recall / (precision + recall)
     return pd.DataFrame({"precision": precision, "recall": recall, "f1": f1,
                          "support": cm.sum(axis=1)}, index=pd.RangeIndex(num_classes, name="class"))

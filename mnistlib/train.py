@@ -75,6 +75,21 @@ def check_scaled(X, name="X"):
                          f"(divide by 255, or use mnistlib.normalize)")
 
 
+def iterate_minibatches(X, Y, batch_size, rng=None):
+    """Yield (Xb, Yb) mini-batches that cover every row of X and Y exactly once.
+
+    X: (N, D); Y: (N, C) (or any arrays with N rows); batch_size: rows per batch, the last
+    batch smaller when batch_size does not divide N. rng: a np.random.Generator for a new
+    random order on every call (one rng.permutation(N) per epoch), or None to keep the order
+    of X (then the batches are views, not copies).
+    """
+    N = len(X)
+    order = None if rng is None else rng.permutation(N)
+    for i in range(0, N, batch_size):
+        rows = slice(i, i + batch_size) if order is None else order[i:i + batch_size]
+        yield X[rows], Y[rows]
+
+
 def train(model, X, y, *, X_dev=None, y_dev=None, optimizer=None, epochs=10, batch_size=None,
           shuffle=True, rng=None, schedule=None, augment=None, patience=None, max_loss=1e3,
           progress=True, desc="training"):
@@ -119,11 +134,8 @@ def train(model, X, y, *, X_dev=None, y_dev=None, optimizer=None, epochs=10, bat
             optimizer.lr = base_lr * schedule(epoch, epochs)
             scale = getattr(optimizer, "grad_scale", 1.0)  # SGD: -lr, which saves a pass per update
             start = time.perf_counter()
-            order = rng.permutation(N) if shuffle and batch < N else None
             loss_sum = correct = 0.0
-            for i in range(0, N, batch):
-                rows = slice(i, i + batch) if order is None else order[i:i + batch]
-                Xb, Yb, yb = X[rows], Y[rows], y[rows]
+            for Xb, Yb in iterate_minibatches(X, Y, batch, rng if shuffle and batch < N else None):
                 if augment is not None:
                     Xb = augment(Xb, rng)
                 loss, grads, Z = model.loss_and_grads(Xb, Yb, scale)
@@ -138,7 +150,7 @@ def train(model, X, y, *, X_dev=None, y_dev=None, optimizer=None, epochs=10, bat
                     optimizer.step(model.params, grads, scale)
                 steps += 1
                 loss_sum += loss * len(Xb)
-                correct += float((Z.argmax(axis=1) == yb).sum())
+                correct += float((Z.argmax(axis=1) == Yb.argmax(axis=1)).sum())
                 bar.update(1)
             seconds += time.perf_counter() - start
             dev_loss, dev_acc = evaluate(model, X_dev, y_dev) if X_dev is not None else (np.nan, np.nan)

@@ -9,8 +9,15 @@ import numpy as np
 import pytest
 
 from mnistlib import data
-from mnistlib.data import (FASHION_MNIST, MNIST, cache_dir, find_data_dir, load_dataset, load_mnist,
-                           missing_files)
+from mnistlib.data import (
+    FASHION_MNIST,
+    MNIST,
+    cache_dir,
+    find_data_dir,
+    load_dataset,
+    load_mnist,
+    missing_files,
+)
 from mnistlib.download import sha256_of_file
 from mnistlib.errors import ChecksumError, DataError
 from mnistlib.idx import read_idx, write_idx
@@ -140,7 +147,8 @@ def replace_file(directory: Path, key: str, array: np.ndarray) -> str:
 BAD_ARRAYS = {
     "fewer labels than images": ("train_labels", np.zeros(11, np.uint8), "holds 12 images but .* holds 11 labels"),
     "label 10": ("test_labels", np.array([0, 1, 10, 3, 4], np.uint8), "expected labels 0-9, found 10 at index 2"),
-    "images 27 wide": ("train_images", np.zeros((12, 28, 27), np.uint8), r"shape \(N, 28, 28\).*found shape \(12, 28, 27\)"),
+    "images 27 wide": ("train_images", np.zeros((12, 28, 27), np.uint8),
+                       r"shape \(N, 28, 28\).*found shape \(12, 28, 27\)"),
     "images 2-D": ("test_images", np.zeros((5, 784), np.uint8), r"found shape \(5, 784\)"),
     "int16 images": ("train_images", np.zeros((12, 28, 28), np.int16), "dtype int16"),
     "labels 2-D": ("train_labels", np.zeros((12, 1), np.uint8), r"expected labels of shape \(N,\)"),
@@ -251,7 +259,8 @@ def test_fashion_mnist_spec(isolated_search, monkeypatch, tiny_dataset):
     np.testing.assert_array_equal(load_dataset(small, download=False).y_train, arrays["train_labels"])
 
 
-@pytest.mark.skipif(not os.path.isdir("/usr/share/datasets/fashion-mnist"), reason="dataset-fashion-mnist not installed")
+@pytest.mark.skipif(not os.path.isdir("/usr/share/datasets/fashion-mnist"),
+                    reason="dataset-fashion-mnist not installed")
 def test_installed_fashion_mnist_loads():
     fashion = load_dataset(FASHION_MNIST, download=False)
     assert fashion.X_train.shape == (60000, 784) and fashion.X_test.shape == (10000, 784)

@@ -55,10 +55,10 @@ def test_correct_float64_gradients_disagree_only_by_rounding():
     params = network.init_params(6, rng, "he", dtype=np.float64)
     for activation in ("relu", "tanh", "sigmoid", "elu"):
         grads = network.backward(params, network.forward(params, X, activation), Y, activation)
-        errors = gradient_check(lambda: network.loss(params, X, Y, activation), params, grads,
+        errors = gradient_check(lambda g=activation: network.loss(params, X, Y, g), params, grads,
                                 elementwise=True)
         assert max(errors.values()) < 1e-3, (activation, errors)
         # entries too small to resolve drive the maximum; above 1e-2 every entry agrees to 1e-6
-        num = numerical_gradient(lambda: network.loss(params, X, Y, activation), params["W1"])
+        num = numerical_gradient(lambda g=activation: network.loss(params, X, Y, g), params["W1"])
         assert np.abs(grads["dW1"] - num).max() < 5e-9
         assert elementwise_relative_error(grads["dW1"], num, tiny=1e-2) < 1e-6

@@ -1,9 +1,11 @@
-"""The conda environment and pyproject.toml name the same packages, and CI calls `make test`."""
+"""The conda environment and pyproject.toml name the same packages; CI runs the README's test command."""
 import re
-import tomllib
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+import run  # noqa: E402  (run.py at the top level; reads pyproject.toml without tomllib, for Python 3.10)
 
 
 def requirement_names(specs):
@@ -15,27 +17,46 @@ def requirement_names(specs):
     return out
 
 
+def declared():
+    meta = run.read_pyproject()
+    extras = meta["extras"]
+    return requirement_names(meta["dependencies"] + extras["notebooks"] + extras["test"])
+
+
 def test_environment_yml_matches_pyproject():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    extras = project["optional-dependencies"]
-    wanted = requirement_names(project["dependencies"] + extras["notebooks"] + extras["test"])
-    lines = (ROOT / "environment.yml").read_text().splitlines()
+    lines = (ROOT / "environment.yml").read_text(encoding="utf-8").splitlines()
     start = lines.index("dependencies:") + 1
-    conda = [l.strip()[2:] for l in lines[start:] if re.match(r"^  - [A-Za-z]", l)]
-    listed = requirement_names(conda)
+    conda = [line.strip()[2:] for line in lines[start:] if re.match(r"^  - [A-Za-z]", line)]
+    pip = [line.strip()[2:] for line in lines[start:] if re.match(r"^      - [A-Za-z]", line)]
+    listed = requirement_names(conda + pip)
     listed.pop("python"), listed.pop("pip")
-    assert listed == wanted
-    assert "      - -e ." in lines  # mnistlib itself, editable, as `make lab` installs it
+    assert listed == declared()
+    assert "      - -e ." in lines  # mnistlib itself, editable, as `python run.py lab` installs it
 
 
 def test_required_packages_are_declared():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    extras = project["optional-dependencies"]
-    names = set(requirement_names(project["dependencies"] + extras["notebooks"] + extras["test"]))
-    assert {"numpy", "pandas", "matplotlib", "jupyterlab", "nbval", "pytest"} <= names
+    names = set(declared())
+    assert {"numpy", "pandas", "matplotlib", "jupyterlab", "nbval", "pytest", "ruff"} <= names
     assert "scikit-learn" not in names and "torch" not in names  # benchmark-only peers
 
 
 def test_ci_runs_the_readme_test_command():
-    assert "make test" in (ROOT / ".ci" / "run").read_text()
-    assert "make test" in (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "make test\n" in ci.replace(" ||", "\n") and "make test-all" in ci
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in ("make test", "python3 run.py test", "py run.py test", "python run.py test --no-venv"):
+        assert command in readme, command
+    workflow = (ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    assert "run: python run.py test\n" in workflow
+
+
+def test_workflow_covers_every_platform_and_the_oldest_and_newest_python():
+    workflow = (ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    assert "os: [ubuntu-latest, macos-latest, windows-latest]" in workflow
+    oldest = ".".join(map(str, run.oldest_python_version()))
+    assert f'python: ["{oldest}", "3.13"]' in workflow
+    assert "cache: pip" in workflow and "cache-dependency-path: pyproject.toml" in workflow
+
+
+def test_run_py_refuses_the_python_versions_pyproject_refuses():
+    assert run.MIN_PYTHON == run.oldest_python_version()

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 
-from mnistlib.rounding import U32
 from mnistlib.errors import DataError
 from mnistlib.preprocess import normalize, one_hot, shuffle, train_dev_split
-
+from mnistlib.rounding import U32
 
 # ---------------------------------------------------------------- normalize
 

@@ -2,8 +2,17 @@
 import numpy as np
 import pytest
 
-from mnistlib.rounding import (U32, U64, assert_within, gamma, matmul_bound, trajectory_tolerance,
-                               unit_roundoff, unsure_argmax, within)
+from mnistlib.rounding import (
+    U32,
+    U64,
+    assert_within,
+    gamma,
+    matmul_bound,
+    trajectory_tolerance,
+    unit_roundoff,
+    unsure_argmax,
+    within,
+)
 
 
 def test_unit_roundoff_and_gamma():

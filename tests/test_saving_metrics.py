@@ -5,10 +5,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnistlib.rounding import assert_within, mlp_bounds
 from mnistlib import MLP, ModelFileError, load_model, save_model
-from mnistlib.metrics import (accuracy, calibration_bins, classification_report, confusion_matrix,
-                              expected_calibration_error)
+from mnistlib.metrics import (
+    accuracy,
+    calibration_bins,
+    classification_report,
+    confusion_matrix,
+    expected_calibration_error,
+)
+from mnistlib.rounding import assert_within, mlp_bounds
 
 
 def test_save_load_round_trip(tmp_path):

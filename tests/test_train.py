@@ -64,7 +64,7 @@ def test_training_is_reproducible_with_the_same_seed():
     X = X.astype(np.float64)
     runs = [MLP([20, 16, 10], rng=np.random.default_rng(4), dtype=np.float64) for _ in range(3)]
     np.testing.assert_array_equal(runs[0].params["W1"], runs[1].params["W1"])
-    for model, order_seed in zip(runs, (5, 5, 6)):
+    for model, order_seed in zip(runs, (5, 5, 6), strict=False):
         train(model, X, y, optimizer=SGD(0.1, 0.9), epochs=2, batch_size=50,
               rng=np.random.default_rng(order_seed), progress=False)
     assert_same_run(runs[0], runs[1], steps=6, terms=50)
