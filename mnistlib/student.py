@@ -227,6 +227,38 @@ def compare(fresh: Path, names, out: Path) -> list[str]:
     return problems
 
 
+CHECK_LINE = re.compile(r"^([✓✗…]) (\w+): ", re.M)  # what mnistlib.check prints
+CHECK_CALL = re.compile(r"=\s*check\.\w+\(")        # `relu = check.relu(relu)` in a notebook
+
+
+def check_lines(nb) -> list[tuple[str, str, str]]:
+    """The (mark, exercise, line) of every check line an executed notebook printed, in order."""
+    found = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            text = output.get("text", "")
+            text = "".join(text) if isinstance(text, list) else text
+            found += [(m.group(1), m.group(2), text[m.start():].split("\n", 1)[0])
+                      for m in CHECK_LINE.finditer(text)]
+    return found
+
+
+def verify_untouched_run(folder: Path, source: Path) -> list[str]:
+    """Problems with executed student copies in folder: every exercise of the source notebook must
+    have printed "not yet written" (a learner who wrote nothing), and nothing else."""
+    problems = []
+    for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
+        expected = sum(len(CHECK_CALL.findall(c.source))
+                       for c in nbformat.read(source / path.name, as_version=4).cells if c.cell_type == "code")
+        lines = check_lines(nbformat.read(path, as_version=4))
+        wrong = [line for mark, _, line in lines if mark != "…" or "not yet written" not in line]
+        problems += [f"{path.name}: {line}" for line in wrong]
+        if len(lines) != expected:
+            problems.append(f"{path.name}: {len(lines)} check lines printed, expected {expected} "
+                            "(one per check call)")
+    return problems
+
+
 def main(argv=None) -> int:
     """Entry point of `python -m mnistlib.student`: 0 done / up to date, 1 stale or leak, 2 error."""
     parser = argparse.ArgumentParser(prog="python -m mnistlib.student",
@@ -235,10 +267,19 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None, help="learners' copies (default: student/)")
     parser.add_argument("--check", action="store_true",
                         help="build into a temporary folder and compare; write nothing")
+    parser.add_argument("--verify-run", metavar="DIR",
+                        help="DIR holds executed student copies: check that every exercise said "
+                             "'not yet written' and nothing else")
     args = parser.parse_args(argv)
     source = Path(args.source).expanduser() if args.source else PROJECT_ROOT / "notebooks"
     out = Path(args.out).expanduser() if args.out else PROJECT_ROOT / "student"
     prog = "python -m mnistlib.student"
+    if args.verify_run:
+        problems = verify_untouched_run(Path(args.verify_run), source)
+        print("\n".join(problems) if problems else
+              "every exercise check said 'not yet written' and the copies ran to the end",
+              file=sys.stderr if problems else sys.stdout)
+        return 1 if problems else 0
     try:
         if source.exists() and out.exists() and os.path.samefile(source, out):
             raise SetupError(f"--out {show(out)} is the source folder: it would overwrite the solutions")

@@ -225,3 +225,26 @@ def test_real_notebooks_build_compile_and_hold_no_markers(tmp_path):
                 code = "\n".join(line for line in cell.source.split("\n")
                                  if not line.lstrip().startswith(("%", "!")))
                 compile(code, f"{path.name} cell {index}", "exec")
+
+
+def test_verify_run_wants_not_yet_written_from_every_check(tmp_path):
+    """An executed untouched copy must print one 'not yet written' line per check call."""
+    source, run_dir = tmp_path / "notebooks", tmp_path / "run"
+    source.mkdir()
+    run_dir.mkdir()
+    cell = ("def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n\n"
+            "f = check.relu(f)\ng = check.softmax(g)")
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)]), source / "01_a.ipynb")
+
+    def executed(*lines):
+        out = nbformat.v4.new_output("stream", name="stdout", text="".join(line + "\n" for line in lines))
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[out])])
+        nbformat.write(nb, run_dir / "01_a.ipynb")
+
+    executed("… relu: not yet written — continuing with mnistlib's version",
+             "… softmax: not yet written — continuing with mnistlib's version")
+    assert student.verify_untouched_run(run_dir, source) == []
+    executed("… relu: not yet written — continuing with mnistlib's version")
+    assert "1 check lines printed, expected 2" in student.verify_untouched_run(run_dir, source)[0]
+    executed("✓ relu: max(0, Z)", "… softmax: not yet written — continuing with mnistlib's version")
+    assert student.verify_untouched_run(run_dir, source) == ["01_a.ipynb: ✓ relu: max(0, Z)"]
