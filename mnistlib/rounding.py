@@ -57,18 +57,20 @@ def softmax_bounds(Z, eZ, dtype=np.float32):
     Z: (N, C) float64 reference logits; eZ: (N, C) bounds on the computed logits' error.
     Two sources: the logits' error moves p_i by at most p_i (eZ_i + sum_j p_j eZ_j)
     (the softmax Jacobian is diag(p) - p p^T), and rounding inside the softmax itself.
-    For either way of computing it, exp(s - logsumexp(s)) or exp(s) / sum exp(s) with
-    s = z - max z, each step adds a relative error of at most: u |s_i| (the shift),
-    4 ulp (exp), (C - 1) u (the sum), u |l| + 4 ulp (l = log of the sum), u (|s_i| + |l|)
-    (s - l), and u (division). The bound below adds both ways' terms, plus the probabilities
-    below e^-60 that MLP.loss_and_grads sets to exactly 0 (a change of < 1e-26).
+    With s = z - max z and t = 4 ulp for exp and log, the relative error of p_i is at most
+    - for exp(s - l), l = log sum exp(s): u |s_i| (the shift), (t + C - 1) u (the exps and their
+      sum, as an absolute error of l), t u |l| (the log), u (|s_i| + |l|) (s - l), t u (the last exp):
+      u (2 |s_i| + (t + 1) |l| + C - 1 + 2 t);
+    - for exp(s) / sum exp(s): u |s_i| + t u (exp) + (t + C - 1) u (the sum) + u (the division).
+    The bound below is the sum of the two, so it covers either, plus the probabilities below
+    e^-60 that MLP.loss_and_grads sets to exactly 0 (a change of < 1e-26).
     """
     u, t = unit_roundoff(dtype), TRANSCENDENTAL_ULPS
     s = Z - Z.max(axis=1, keepdims=True)
     l = np.log(np.exp(s).sum(axis=1, keepdims=True))
     P = np.exp(s - l)
     C = Z.shape[1]
-    rounding = u * (2 * np.abs(s) + 2 * np.abs(l) + 2 * (C - 1) + 4 * t + 2)
+    rounding = u * (3 * np.abs(s) + (t + 1) * np.abs(l) + 2 * (C - 1) + 4 * t + 1)
     from_logits = eZ + (P * eZ).sum(axis=1, keepdims=True)
     return P, P * (from_logits + rounding) + np.exp(-60.0)
 
