@@ -63,6 +63,8 @@ EXERCISES = {
 }
 
 FALLBACK = " — continuing with mnistlib's version"
+MARKS = {True: "✓", False: "✗", None: "…"}  # passed, wrong, not written: the first character of each line
+NOT_WRITTEN = "not yet written"
 
 
 def all_names():
@@ -76,8 +78,7 @@ def all_names():
 
 def _report(ok, name, message):
     """Print the one line of a check: ✓ (ok=True), ✗ (ok=False) or … (ok=None: not written)."""
-    mark = {True: "✓", False: "✗", None: "…"}[ok]
-    print(f"{mark} {name}: {message}")
+    print(f"{MARKS[ok]} {name}: {message}")
 
 
 def _rng():
@@ -293,7 +294,7 @@ def _exercise(name, fn, reference, cases, verified):
         try:
             got = _call(fn, *args)
         except _NotWritten:
-            _report(None, name, "not yet written" + FALLBACK)
+            _report(None, name, NOT_WRITTEN + FALLBACK)
             return reference
         except _Crashed as crash:
             _report(False, name, str(crash) + FALLBACK)
@@ -862,7 +863,7 @@ def iterate_minibatches(fn):
     try:
         order, again, other = run(1), run(1), run(2)
     except _NotWritten:
-        _report(None, name, "not yet written" + FALLBACK)
+        _report(None, name, NOT_WRITTEN + FALLBACK)
         return _iterate_minibatches
     except (_Crashed, _Problem) as problem:
         _report(False, name, str(problem) + FALLBACK)

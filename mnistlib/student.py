@@ -47,6 +47,8 @@ from pathlib import Path
 
 import nbformat
 
+from .check import MARKS, NOT_WRITTEN
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"  # as nbgrader: a line containing either is a marker
 NOTEBOOK_NAME = re.compile(r"^\d\d_.*\.ipynb$")
@@ -227,7 +229,7 @@ def compare(fresh: Path, names, out: Path) -> list[str]:
     return problems
 
 
-CHECK_LINE = re.compile(r"^([✓✗…]) (\w+): ", re.M)  # what mnistlib.check prints
+CHECK_LINE = re.compile(f"^([{''.join(MARKS.values())}]) (\\w+): ", re.M)  # what mnistlib.check prints
 CHECK_CALL = re.compile(r"=\s*check\.\w+\(")        # `relu = check.relu(relu)` in a notebook
 
 
@@ -251,7 +253,7 @@ def verify_untouched_run(folder: Path, source: Path) -> list[str]:
         expected = sum(len(CHECK_CALL.findall(c.source))
                        for c in nbformat.read(source / path.name, as_version=4).cells if c.cell_type == "code")
         lines = check_lines(nbformat.read(path, as_version=4))
-        wrong = [line for mark, _, line in lines if mark != "…" or "not yet written" not in line]
+        wrong = [line for mark, _, line in lines if mark != MARKS[None] or NOT_WRITTEN not in line]
         problems += [f"{path.name}: {line}" for line in wrong]
         if len(lines) != expected:
             problems.append(f"{path.name}: {len(lines)} check lines printed, expected {expected} "

@@ -11,10 +11,6 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "01_loading_and_exploring.ipynb"
 
 
-def parse(page: Path):
-    return handouts.parse_page(page)
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Notebook 01 built into a temporary folder: (output folder, pages written)."""
@@ -34,7 +30,7 @@ def test_pages_fetch_only_local_files_that_exist(built):
 def test_page_loads_the_local_mathjax_and_keeps_the_math(built):
     out, pages = built
     page = out / "01_loading_and_exploring.html"
-    assert "mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe" in parse(page).urls
+    assert "mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe" in handouts.parse_page(page).urls
     assert (out / "mathjax" / "MathJax.js").is_file()
     assert "$[0, 1]$" in page.read_text(encoding="utf-8")  # from the notebook's Markdown, for MathJax
     assert "<title>01 · Loading and Exploring MNIST</title>" in page.read_text(encoding="utf-8")
@@ -42,7 +38,7 @@ def test_page_loads_the_local_mathjax_and_keeps_the_math(built):
 
 def test_figures_are_embedded(built):
     out, pages = built
-    urls = parse(out / "01_loading_and_exploring.html").urls
+    urls = handouts.parse_page(out / "01_loading_and_exploring.html").urls
     figures = [u for u in urls if u.startswith("data:image/png;base64,")]
     assert len(figures) >= 6  # notebook 01 has six figures
 
@@ -50,7 +46,7 @@ def test_figures_are_embedded(built):
 def test_index_lists_each_notebook_by_its_first_heading(built):
     out, pages = built
     index = out / "index.html"
-    assert parse(index).links == ["01_loading_and_exploring.html"]
+    assert handouts.parse_page(index).links == ["01_loading_and_exploring.html"]
     assert ">01 · Loading and Exploring MNIST</a>" in index.read_text(encoding="utf-8")
 
 
