@@ -1,9 +1,10 @@
 """Teaching pictures drawn by code: the network, its computational graph, gradient descent,
 broadcasting, the softmax Jacobian and the output gradient dZ2.
 
-Notation (as in the notebooks): N batch size, H hidden units, C = 10 classes, 𝓛 the loss
-(mean cross-entropy, natural log), η the learning rate. Every function returns a matplotlib
-Figure that carries a one-sentence description for screen readers: `plots.describe(fig)`.
+Notation as on the series' notation card (NOTATION.md): N batch size, H hidden units, K = 10
+classes, 𝓛 the loss (mean cross-entropy, natural log), θ any parameter, η the learning rate.
+Every function returns a matplotlib Figure that carries a one-sentence description for screen
+readers: `plots.describe(fig)`; `plots.show(fig)` displays both.
 Pure matplotlib, no external programs.
 """
 import matplotlib.pyplot as plt
@@ -34,13 +35,13 @@ def _box(ax, xy, text, color, width=1.5, height=0.62, fontsize=11, fill="white",
 def draw_network(sizes=(784, 32, 10), shown=4):
     """Neurons and edges of a sketch of the 784-H-10 network, with every array's shape.
 
-    sizes: (inputs, H, C). Layers wider than shown + 1 draw `shown` neurons, a "⋮" and the
+    sizes: (inputs, H, K). Layers wider than shown + 1 draw `shown` neurons, a "⋮" and the
     last neuron, and state the true count. Returns the Figure (describe(fig) is its alt text).
     """
-    D, H, C = sizes
+    D, H, K = sizes
     fig, ax = plt.subplots(figsize=(11, 6.6))
     xs = (0.0, 4.0, 8.0)
-    names = (f"input layer\n{D} pixels", f"hidden layer\nH = {H} units", f"output layer\nC = {C} classes")
+    names = (f"input layer\n{D} pixels", f"hidden layer\nH = {H} units", f"output layer\nC = {K} classes")
     colors = (OKABE_ITO["sky blue"], OKABE_ITO["bluish green"], OKABE_ITO["orange"])
     positions = []
     for x, n, name, color in zip(xs, sizes, names, colors, strict=False):
@@ -68,22 +69,22 @@ def draw_network(sizes=(784, 32, 10), shown=4):
     top = 3.25
     for x, text in ((xs[0], "X  (N, 784)\none row per example"),
                     (xs[1], "Z1 = X W1 + b1  (N, H)\nA1 = g(Z1)  (N, H)"),
-                    (xs[2], "Z2 = A1 W2 + b2  (N, C)\nA2 = softmax(Z2)  (N, C)")):
+                    (xs[2], "Z2 = A1 W2 + b2  (N, K)\nA2 = softmax(Z2)  (N, K)")):
         ax.text(x, top, text, ha="center", va="bottom", fontsize=10,
                 bbox=dict(boxstyle="round", fc="#F2F2F2", ec="none"))
     for x, text in (((xs[0] + xs[1]) / 2, "W1  (784, H)\nb1  (H,)"),
-                    ((xs[1] + xs[2]) / 2, "W2  (H, C)\nb2  (C,)")):
+                    ((xs[1] + xs[2]) / 2, "W2  (H, K)\nb2  (K,)")):
         ax.text(x, -2.65, text, ha="center", va="center", fontsize=10, color=FORWARD, fontweight="bold",
                 bbox=dict(boxstyle="round", fc="white", ec=FORWARD))
-    ax.text(4.0, -4.35, f"N = batch size, H = {H} hidden units, C = {C} classes; "
+    ax.text(4.0, -4.35, f"N = batch size, H = {H} hidden units, K = {K} classes; "
             "each grey line is one weight (W1 has 784·H of them)", ha="center", fontsize=9, color="dimgray")
     ax.set(xlim=(-1.6, 9.6), ylim=(-4.6, 4.6), aspect="equal")
     ax.axis("off")
     fig.tight_layout()
     return set_description(fig, (
-        f"Sketch of the {D}-{H}-{C} network: {D} input neurons, {H} hidden and {C} output neurons "
+        f"Sketch of the {D}-{H}-{K} network: {D} input neurons, {H} hidden and {K} output neurons "
         "(a few drawn per layer, the rest as dots), fully connected, with shapes X (N, 784), W1 (784, H), "
-        "b1 (H,), Z1 and A1 (N, H), W2 (H, C), b2 (C,), Z2 and A2 (N, C)."))
+        "b1 (H,), Z1 and A1 (N, H), W2 (H, K), b2 (K,), Z2 and A2 (N, K)."))
 
 
 # ---------------------------------------------------------------- 2. the computational graph
@@ -99,7 +100,7 @@ def draw_computational_graph():
     x = {"X": 0.0, "Z1": 3.0, "A1": 6.0, "Z2": 9.0, "A2": 12.0, "L": 15.0}
     nodes = {"X": "$X$", "Z1": "$Z_1 = X W_1 + b_1$", "A1": "$A_1 = g(Z_1)$",
              "Z2": "$Z_2 = A_1 W_2 + b_2$", "A2": "$A_2 = \\mathrm{softmax}(Z_2)$",
-             "L": LOSS + "$\\,= -\\frac{1}{N}\\sum Y \\odot \\ln A_2$"}
+             "L": LOSS + "$\\,= -\\frac{1}{N}\\sum Y \\odot \\log A_2$"}
     widths = {"X": 0.8, "Z1": 1.95, "A1": 1.55, "Z2": 1.95, "A2": 2.05, "L": 2.25}
     for k, text in nodes.items():
         _box(ax, (x[k], y0), text, FORWARD if k != "L" else "black", width=widths[k], fontsize=10.5)
@@ -109,20 +110,20 @@ def draw_computational_graph():
         _box(ax, (px, yp), text, "black", width=0.9 if k != "Y" else 1.4, height=0.5, fontsize=11, fill="#F2F2F2")
     # forward edges along the chain, shape above each
     chain = [("X", "Z1", "(N, 784)"), ("Z1", "A1", "(N, H)"), ("A1", "Z2", "(N, H)"),
-             ("Z2", "A2", "(N, C)"), ("A2", "L", "(N, C)")]
+             ("Z2", "A2", "(N, K)"), ("A2", "L", "(N, K)")]
     for a, b, shape in chain:
         xa, xb = x[a] + widths[a] / 2 + 0.06, x[b] - widths[b] / 2 - 0.06
         _arrow(ax, (xa, y0 + 0.12), (xb, y0 + 0.12), FORWARD)
         ax.text((xa + xb) / 2, y0 + 0.22, shape, ha="center", va="bottom", fontsize=9, color=FORWARD)
-    for k, target, shape in (("W1", "Z1", "(784, H)"), ("b1", "Z1", "(H,)"), ("W2", "Z2", "(H, C)"),
-                             ("b2", "Z2", "(C,)"), ("Y", "L", "(N, C)")):
+    for k, target, shape in (("W1", "Z1", "(784, H)"), ("b1", "Z1", "(H,)"), ("W2", "Z2", "(H, K)"),
+                             ("b2", "Z2", "(K,)"), ("Y", "L", "(N, K)")):
         px = params[k][0]
         tx = x[target] + (px - x[target]) * 0.35
         _arrow(ax, (px, yp - 0.3), (tx, y0 + 0.36), FORWARD)
         ax.text((px + tx) / 2 + (0.12 if px >= x[target] else -0.12), (yp + y0) / 2, shape,
                 ha="left" if px >= x[target] else "right", va="center", fontsize=9, color=FORWARD)
     # backward along the chain, below it
-    back = [("L", "Z2", "$dZ_2 = (A_2 - Y)/N$\n(N, C)"),
+    back = [("L", "Z2", "$dZ_2 = (A_2 - Y)/N$\n(N, K)"),
             ("Z2", "A1", "$dA_1 = dZ_2\\, W_2^{\\top}$\n(N, H)"),
             ("A1", "Z1", "$dZ_1 = dA_1 \\odot g'(Z_1)$\n(N, H)")]
     for a, b, text in back:
@@ -138,29 +139,29 @@ def draw_computational_graph():
         ax.text((xa + xb) / 2, y0 - 0.42, text, ha="center", va="top", fontsize=9.5, color=BACKWARD)
     grads = {"dW1": (2.05, "Z1", "$dW_1 = X^{\\top} dZ_1$", "(784, H)"),
              "db1": (3.95, "Z1", "$db_1 = \\sum_{\\mathrm{rows}} dZ_1$", "(H,)"),
-             "dW2": (8.05, "Z2", "$dW_2 = A_1^{\\top} dZ_2$", "(H, C)"),
-             "db2": (9.95, "Z2", "$db_2 = \\sum_{\\mathrm{rows}} dZ_2$", "(C,)")}
+             "dW2": (8.05, "Z2", "$dW_2 = A_1^{\\top} dZ_2$", "(H, K)"),
+             "db2": (9.95, "Z2", "$db_2 = \\sum_{\\mathrm{rows}} dZ_2$", "(K,)")}
     for gx, src, text, shape in grads.values():
         _box(ax, (gx, yg), f"{text}\n{shape}", BACKWARD, width=1.7, height=0.8, fontsize=9.5)
         sx = x[src] + (gx - x[src]) * 0.35
         _arrow(ax, (sx, y0 - 0.36), (gx, yg + 0.44), BACKWARD, ls="--")
     ax.text(x["L"], yg - 0.05, LOSS + " is a scalar: every gradient\n"
-            "$d P = \\partial\\mathcal{L}/\\partial P$ has the shape of $P$\n"
-            "update: $P \\leftarrow P - \\eta\\, dP$", ha="center", va="center", fontsize=10,
+            "$d\\theta = \\partial\\mathcal{L}/\\partial \\theta$ has the shape of $\\theta$\n"
+            "update: $\\theta \\leftarrow \\theta - \\eta\\, d\\theta$", ha="center", va="center", fontsize=10,
             bbox=dict(boxstyle="round", fc="#F2F2F2", ec="none"))
     ax.plot([], [], color=FORWARD, lw=1.6, label="forward: values, with their shapes")
     ax.plot([], [], color=BACKWARD, lw=1.6, ls="--", label="backward: gradients of " + LOSS)
     ax.legend(loc="upper left", fontsize=10, frameon=False)
-    ax.text(16.3, 3.25, "N batch size, H hidden units, C = 10 classes,\n"
+    ax.text(16.3, 3.25, "N batch size, H hidden units, K = 10 classes,\n"
             "g the activation, η the learning rate", ha="right", va="top", fontsize=9, color="dimgray")
     ax.set(xlim=(-0.6, 16.4), ylim=(-3.45, 3.35))
     ax.axis("off")
     fig.tight_layout()
     return set_description(fig, (
         "Computational graph of the two-layer network: forward, X (N, 784) with W1 (784, H) and b1 (H,) "
-        "gives Z1 (N, H), then A1 (N, H), with W2 (H, C) and b2 (C,) gives Z2 (N, C), then A2 (N, C) and "
-        "with Y (N, C) the scalar loss; backward, dZ2 = (A2 - Y)/N (N, C), dW2 = A1ᵀ dZ2 (H, C), "
-        "db2 (C,), dA1 = dZ2 W2ᵀ (N, H), dZ1 = dA1 times g'(Z1) (N, H), dW1 = Xᵀ dZ1 (784, H), db1 (H,)."))
+        "gives Z1 (N, H), then A1 (N, H), with W2 (H, K) and b2 (K,) gives Z2 (N, K), then A2 (N, K) and "
+        "with Y (N, K) the scalar loss; backward, dZ2 = (A2 - Y)/N (N, K), dW2 = A1ᵀ dZ2 (H, K), "
+        "db2 (K,), dA1 = dZ2 W2ᵀ (N, H), dZ1 = dA1 times g'(Z1) (N, H), dW1 = Xᵀ dZ1 (784, H), db1 (H,)."))
 
 
 # ---------------------------------------------------------------- 3. gradient descent
@@ -314,7 +315,7 @@ def draw_broadcasting(N=4, H=3):
 
 # ---------------------------------------------------------------- 5. softmax Jacobian and dZ2
 def plot_softmax_jacobian(a):
-    """The softmax Jacobian J = diag(a) − a aᵀ (C, C) for one probability vector a (C,).
+    """The softmax Jacobian J = diag(a) − a aᵀ (K, K) for one probability vector a (K,).
 
     J[k, j] = ∂a_k/∂z_j: a_k(1 − a_k) > 0 on the diagonal, −a_k a_j < 0 off it; every row
     and column sums to 0 (probabilities always sum to 1). Left: a as bars; right: J as a
@@ -323,24 +324,24 @@ def plot_softmax_jacobian(a):
     a = np.asarray(a, dtype=np.float64).ravel()
     if np.any(a < 0) or not np.isclose(a.sum(), 1.0):
         raise ValueError(f"a must be a probability vector (non-negative, summing to 1); sums to {a.sum():.4g}")
-    C = a.size
+    K = a.size
     J = np.diag(a) - np.outer(a, a)
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 5.2), gridspec_kw={"width_ratios": [1, 1.45]})
-    ax0.bar(range(C), a, color=PALETTE[0])
-    ax0.set(xticks=range(C), xlabel="class k", ylabel="probability $a_k$", ylim=(0, 1),
-            title=f"the probabilities a   ({C},)")
+    ax0.bar(range(K), a, color=PALETTE[0])
+    ax0.set(xticks=range(K), xlabel="class k", ylabel="probability $a_k$", ylim=(0, 1),
+            title=f"the probabilities a   ({K},)")
     ax0.grid(axis="y", alpha=0.3)
     lim = max(float(np.abs(J).max()), 1e-12)
     im = ax1.imshow(J, cmap="RdBu_r", vmin=-lim, vmax=lim)
     fig.colorbar(im, ax=ax1, label="$J_{kj} = \\partial a_k / \\partial z_j$   (red +, blue −)")
-    for k in range(C):
-        for j in range(C):
+    for k in range(K):
+        for j in range(K):
             if abs(J[k, j]) >= 0.005:
                 ax1.text(j, k, f"{J[k, j]:.2f}".replace("-0.", "−.").replace("0.", "."), ha="center",
-                         va="center", fontsize=7 if C > 6 else 9,
+                         va="center", fontsize=7 if K > 6 else 9,
                          color="white" if abs(J[k, j]) > 0.6 * lim else "black")
-    ax1.set(xticks=range(C), yticks=range(C), xlabel="logit $z_j$", ylabel="probability $a_k$",
-            title=f"softmax Jacobian  $J = \\mathrm{{diag}}(a) - a a^\\top$   ({C}, {C})")
+    ax1.set(xticks=range(K), yticks=range(K), xlabel="logit $z_j$", ylabel="probability $a_k$",
+            title=f"softmax Jacobian  $J = \\mathrm{{diag}}(a) - a a^\\top$   ({K}, {K})")
     worst = float(np.abs(J.sum(axis=1)).max())
     ax1.text(0.5, -0.16, f"diagonal $a_k(1-a_k) \\geq 0$, off-diagonal $-a_k a_j \\leq 0$; "
              f"every row sums to 0\n(largest |row sum| here: {worst:.0e}, rounding)", transform=ax1.transAxes,
@@ -348,21 +349,21 @@ def plot_softmax_jacobian(a):
     fig.tight_layout()
     top = int(np.argmax(a))
     return set_description(fig, (
-        f"Bar chart of a probability vector over {C} classes (largest a_{top} = {a[top]:.2f}) beside the heat "
-        f"map of its softmax Jacobian diag(a) - a aᵀ, ({C}, {C}): positive on the diagonal, negative off it, "
+        f"Bar chart of a probability vector over {K} classes (largest a_{top} = {a[top]:.2f}) beside the heat "
+        f"map of its softmax Jacobian diag(a) - a aᵀ, ({K}, {K}): positive on the diagonal, negative off it, "
         "every row summing to zero."))
 
 
 def plot_dZ2(dZ2, y=None, max_rows=20):
     """Heat map of a batch's output gradient dZ2 = (A2 − Y)/N: rows examples, columns classes.
 
-    dZ2: (N, C); y: optional true labels (N,), marked with a black frame (their entry is the
+    dZ2: (N, K); y: optional true labels (N,), marked with a black frame (their entry is the
     negative one, (a_y − 1)/N). Each row sums to 0 because a row of A2 and a one-hot row of Y
     both sum to 1; the row sums are printed on the right. At most max_rows rows are drawn.
     Returns the Figure.
     """
     dZ2 = np.asarray(dZ2, dtype=np.float64)
-    N, C = dZ2.shape
+    N, K = dZ2.shape
     shown = dZ2[:max_rows]
     n = len(shown)
     fig, ax = plt.subplots(figsize=(8.6, 1.4 + 0.36 * n))
@@ -374,15 +375,15 @@ def plot_dZ2(dZ2, y=None, max_rows=20):
             ax.add_patch(Rectangle((int(label) - 0.5, i - 0.5), 1, 1, fill=False, ec="black", lw=1.8))
     sums = shown.sum(axis=1)
     for i, s in enumerate(sums):
-        ax.text(C - 0.3, i, f"{s:+.0e}" if s else "0", ha="left", va="center", fontsize=8, family="monospace")
-    ax.text(C - 0.3, -0.75, "row sum", ha="left", va="bottom", fontsize=9)
-    ax.set(xticks=range(C), yticks=range(n), xlabel="class (column of dZ2)", ylabel="example (row of dZ2)",
+        ax.text(K - 0.3, i, f"{s:+.0e}" if s else "0", ha="left", va="center", fontsize=8, family="monospace")
+    ax.text(K - 0.3, -0.75, "row sum", ha="left", va="bottom", fontsize=9)
+    ax.set(xticks=range(K), yticks=range(n), xlabel="class (column of dZ2)", ylabel="example (row of dZ2)",
            title=f"$dZ_2$ of a batch of N = {N}" + (f" (first {n} rows)" if n < N else "")
            + ("; black frame: the true class" if y is not None else ""))
-    ax.set_xlim(-0.5, C - 0.5)
+    ax.set_xlim(-0.5, K - 0.5)
     fig.tight_layout()
     worst = float(np.abs(dZ2.sum(axis=1)).max())
     return set_description(fig, (
-        f"Heat map of the output gradient dZ2 = (A2 - Y)/N for {n} examples (rows) and {C} classes "
+        f"Heat map of the output gradient dZ2 = (A2 - Y)/N for {n} examples (rows) and {K} classes "
         "(columns): one negative entry per row at the true class, small positive entries elsewhere; "
         f"every row sums to zero (largest |row sum| {worst:.0e})."))

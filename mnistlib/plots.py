@@ -8,7 +8,7 @@ Figures every reader can read:
     simulates them); compared runs also differ by marker, train and dev by line style;
   * where colour carries meaning it is doubled by a second cue (hatching, a text mark);
   * every figure carries a one-sentence description for screen readers:
-    `describe(fig)` returns it (print it below the figure as its alt text).
+    `describe(fig)` returns it, and `show(fig)` displays the figure with it below as text.
 """
 import matplotlib.pyplot as plt
 import numpy as np
@@ -65,6 +65,22 @@ def describe(fig):
     if not text:
         raise ValueError("this figure has no description; set one with set_description(fig, text)")
     return text
+
+
+def show(fig, description=None):
+    """Display fig, then its one-sentence description as text below it (what a reader without the image gets).
+
+    description: the sentence, for figures drawn in a notebook; None uses the one a mnistlib figure
+    function attached (`describe(fig)`). Closes fig, so the inline backend does not draw it twice.
+    """
+    from IPython.display import Markdown, display
+
+    if description is not None:
+        set_description(fig, description)
+    text = describe(fig)
+    display(fig)
+    plt.close(fig)
+    display(Markdown(f"*Figure: {text}*"))
 
 
 def plot_digits(X, y=None, pred=None, ncols=10, size=1.1, title=None):

@@ -217,7 +217,7 @@ def all_text(fig):
 def test_network_sketch_shows_every_shape():
     fig = diagrams.draw_network((784, 32, 10))
     text = all_text(fig)
-    for shape in ("X  (N, 784)", "W1  (784, H)", "b1  (H,)", "(N, H)", "W2  (H, C)", "b2  (C,)", "(N, C)",
+    for shape in ("X  (N, 784)", "W1  (784, H)", "b1  (H,)", "(N, H)", "W2  (H, K)", "b2  (K,)", "(N, K)",
                   "H = 32", "784 pixels", "779 more", "⋮"):
         assert shape in text, shape
     assert "784-32-10" in plots.describe(fig)
@@ -230,7 +230,7 @@ def test_computational_graph_names_every_gradient_with_its_shape():
     fig = diagrams.draw_computational_graph()
     text = all_text(fig)
     for piece in ("dZ_2 = (A_2 - Y)/N", "dW_2 = A_1^{\\top} dZ_2", "db_2", "dA_1 = dZ_2", "dZ_1 = dA_1",
-                  "dW_1 = X^{\\top} dZ_1", "db_1", "(784, H)", "(H, C)", "(C,)", "(H,)", "(N, 784)",
+                  "dW_1 = X^{\\top} dZ_1", "db_1", "(784, H)", "(H, K)", "(K,)", "(H,)", "(N, 784)",
                   "\\mathcal{L}", "\\eta"):
         assert piece in text, piece
     assert " L " not in text    # the loss is script-L; plain L means the number of layers
