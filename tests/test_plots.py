@@ -234,7 +234,7 @@ def test_computational_graph_names_every_gradient_with_its_shape():
                   "\\mathcal{L}", "\\eta"):
         assert piece in text, piece
     assert " L " not in text    # the loss is script-L; plain L means the number of layers
-    assert "dZ2 = (A2 - Y)/N (N, C)" in plots.describe(fig)
+    assert "dZ2 = (A2 - Y)/N (N, K)" in plots.describe(fig)
     plt.close(fig)
 
 
