@@ -7,7 +7,7 @@ each one, a single line checks it:
 
 The check runs your function on fresh random inputs and compares it with mnistlib's
 version. The sizes are small and all different (N=7 examples, D=5 inputs, H=3 hidden
-units, C=4 classes), so a transposed array cannot pass by accident. It prints ONE line:
+units, K=4 classes), so a transposed array cannot pass by accident. It prints ONE line:
 
     ✓ relu: ... what was verified
     ✗ softmax: overflow at logits near +1000 ... — continuing with mnistlib's version
@@ -24,7 +24,7 @@ The exercises, by notebook (``all_names()`` lists them):
 
     01  one_hot(y, num_classes=10)            normalize(X)
     02  relu(Z)  relu_grad(Z)  softmax(Z)      cross_entropy(Z, Y)   forward(params, X)
-    03  backward(params, cache, Y)            numerical_gradient(f, P, eps)
+    03  backward(params, cache, Y)            numerical_gradient(f, theta, eps)
     04  update(params, grads, lr)             iterate_minibatches(X, Y, batch_size, rng)
     05  confusion_matrix(y_true, y_pred, num_classes=10)   precision_recall(cm)
 
@@ -52,7 +52,7 @@ from .train import iterate_minibatches as _iterate_minibatches
 
 SEED = None  # None: fresh random inputs on every check; an int makes them repeatable
 
-N, D, H, C = 7, 5, 3, 4  # examples, inputs, hidden units, classes: all different, so transposes show
+N, D, H, K = 7, 5, 3, 4  # examples, inputs, hidden units, classes: all different, so transposes show
 
 EXERCISES = {
     "01": ["one_hot", "normalize"],
@@ -471,11 +471,11 @@ def relu_grad(fn):
 
 
 def _logits(rng):
-    """Three sets of logits (N, C): ordinary; all near +1000; far apart (rows 0, 2, 4
+    """Three sets of logits (N, K): ordinary; all near +1000; far apart (rows 0, 2, 4
     near +1000, rows 1, 3, 5 near -1000, row 6 spanning -1000..+1000)."""
-    ordinary = rng.normal(0, 2, size=(N, C))
-    high = 1000 + rng.normal(size=(N, C))
-    far = rng.normal(size=(N, C))
+    ordinary = rng.normal(0, 2, size=(N, K))
+    high = 1000 + rng.normal(size=(N, K))
+    far = rng.normal(size=(N, K))
     far[0::2] += 1000  # rows 0, 2, 4, 6 near +1000
     far[1::2] -= 1000  # rows 1, 3, 5 near -1000
     far[N - 1, :2] = [1000.0, -1000.0]  # one row spanning -1000..+1000
@@ -489,7 +489,7 @@ def _wrong_rows(t):
 
 
 def softmax(fn):
-    """Check softmax(Z): rows of probabilities (N, C), max-shifted so that it never overflows."""
+    """Check softmax(Z): rows of probabilities (N, K), max-shifted so that it never overflows."""
     ordinary, high, far = _logits(_rng())
     shape_mistakes = [
         (lambda t: t.got.shape == t.want.shape and _sums_to_one(t.got, axis=0),
@@ -518,7 +518,7 @@ def softmax(fn):
         ]),
     ]
     return _exercise("softmax", fn, _losses.softmax, cases,
-                     f"rows sum to 1 and match mnistlib on random ({N}, {C}) logits; finite and "
+                     f"rows sum to 1 and match mnistlib on random ({N}, {K}) logits; finite and "
                      f"right at logits of ±1000 (max-shifted per row); Z unchanged")
 
 
@@ -526,20 +526,20 @@ def cross_entropy(fn):
     """Check cross_entropy(Z, Y): mean over rows of -sum(Y * log softmax(Z)), from the logits."""
     rng = _rng()
     ordinary, high, far = _logits(rng)
-    Y = _preprocess.one_hot(rng.integers(0, C, N), C).astype(np.float64)
-    Y_far = np.eye(C)[[0, 1, 2, 3, 0, 1, 1]]  # the last row's true class sits at -1000
+    Y = _preprocess.one_hot(rng.integers(0, K, N), K).astype(np.float64)
+    Y_far = np.eye(K)[[0, 1, 2, 3, 0, 1, 1]]  # the last row's true class sits at -1000
     scale_mistakes = [
         (lambda t: _near(_ratio(t.got, t.want), N),
          f"summed over the rows: take the mean, divide by N = {N} (the number of rows)"),
-        (lambda t: _near(_ratio(t.got, t.want), 1 / C),
-         f"averaged over all N * C = {N * C} entries (np.mean of the ({N}, {C}) array): sum "
+        (lambda t: _near(_ratio(t.got, t.want), 1 / K),
+         f"averaged over all N * K = {N * K} entries (np.mean of the ({N}, {K}) array): sum "
          f"and divide by N = {N}, the number of rows"),
         (lambda t: _near(_ratio(t.got, t.want), -1),
          "has the wrong sign: the loss is MINUS the mean of sum(Y * log p), a positive number"),
         (lambda t: _shape(t.got) == (N,),
          f"returned one loss per row (shape ({N},)): return their mean, a single number"),
-        (lambda t: _shape(t.got) == (N, C),
-         f"returned a ({N}, {C}) array: sum each row's Y * log p and average over the rows"),
+        (lambda t: _shape(t.got) == (N, K),
+         f"returned a ({N}, {K}) array: sum each row's Y * log p and average over the rows"),
     ]
     cases = [
         _Case((ordinary, Y), ("Z", "Y"), scale_mistakes),
@@ -564,7 +564,7 @@ def cross_entropy(fn):
 
 
 def _network_inputs(rng):
-    """params (D=5, H=3, C=4) float64, X (N, D), one-hot Y (N, C).
+    """params (D=5, H=3, K=4) float64, X (N, D), one-hot Y (N, K).
 
     b1 is chosen so that every hidden unit is active for 3 rows and inactive for 4: a
     missing or misplaced ReLU gate then changes every column of dW1.
@@ -573,8 +573,8 @@ def _network_inputs(rng):
     W1 = rng.normal(size=(D, H))
     XW = np.sort(X @ W1, axis=0)
     params = {"W1": W1, "b1": -(XW[3] + XW[4]) / 2,
-              "W2": rng.normal(size=(H, C)), "b2": rng.normal(size=C)}
-    Y = np.eye(C)[rng.integers(0, C, N)]
+              "W2": rng.normal(size=(H, K)), "b2": rng.normal(size=K)}
+    Y = np.eye(K)[rng.integers(0, K, N)]
     return params, X, Y
 
 
@@ -612,7 +612,7 @@ def forward(fn):
     ]
     return _exercise("forward", fn, _network.forward,
                      [_Case((params, X), ("params", "X"), diagnoses)],
-                     f"Z1, A1 ({N}, {H}), Z2, A2 ({N}, {C}) and X in the cache match mnistlib "
+                     f"Z1, A1 ({N}, {H}), Z2, A2 ({N}, {K}) and X in the cache match mnistlib "
                      f"for X ({N}, {D}); params and X unchanged")
 
 
@@ -639,19 +639,19 @@ def _backward_variant(params, cache, Y, gate="relu'(Z1)", dW2_input="A1"):
 def _factor(r, what):
     """Why `what` (e.g. "every gradient", "db2") comes out r times mnistlib's, in words."""
     if _near(r, N):
-        return (f"{what} is {N} times too large: divide by m = N = {N}, the number of rows "
-                f"(the loss is a mean), dZ2 = (A2 - Y) / m")
+        return (f"{what} is {N} times too large: divide by the batch size N = {N}, the number of rows "
+                f"(the loss is a mean), dZ2 = (A2 - Y) / N")
     if _near(r, 1 / N):
-        return f"{what} is {N} times too small: divided by m = {N} twice"
+        return f"{what} is {N} times too small: divided by the batch size N = {N} twice"
     if _near(r, -1):
-        return f"{what} has the wrong sign: dZ2 = A2 - Y (then / m), not Y - A2"
+        return f"{what} has the wrong sign: dZ2 = A2 - Y (then / N), not Y - A2"
     for size, axis in ((D, "X.shape[1], the number of inputs"),
-                       (C, "Y.shape[1], the number of classes"), (H, "the number of hidden units")):
+                       (K, "Y.shape[1], the number of classes"), (H, "the number of hidden units")):
         if _near(r, N / size):
-            return (f"{what} is divided by m = {size} = {axis}; m is the number of examples, "
-                    f"X.shape[0] = {N}")
-    return (f"{what} is {r:.4g} times mnistlib's, as if divided by m = {N / r:.4g}; m is the number "
-            f"of rows of this batch, X.shape[0] = {N} (a global m from the whole data set?)")
+            return (f"{what} is divided by {size} = {axis}; divide by the batch size N, the number of "
+                    f"examples, X.shape[0] = {N}")
+    return (f"{what} is {r:.4g} times mnistlib's, as if divided by {N / r:.4g}; divide by the batch size N, "
+            f"the number of rows of this batch, X.shape[0] = {N} (a global N from the whole data set?)")
 
 
 def _scale_message(t):
@@ -707,7 +707,7 @@ def backward(fn):
          "returned a tuple: return a dict {'dW1': dW1, 'db1': db1, 'dW2': dW2, 'db2': db2}"),
         (lambda t: isinstance(t.got, Mapping) and "W1" in t.got and "dW1" not in t.got,
          "the gradients must be named 'dW1', 'db1', 'dW2', 'db2' (update() looks up 'd' + name)"),
-        db_message("db1", H), db_message("db2", C),
+        db_message("db1", H), db_message("db2", K),
         transposed("dW1"), transposed("dW2"),
         (lambda t: _shape(t.got["dW1"]) == (H, H),
          f"dW1 has shape ({H}, {H}): the first layer's input is X, so dW1 = X.T @ dZ1, ({D}, {H})"),
@@ -724,66 +724,66 @@ def backward(fn):
     ]
     return _exercise("backward", fn, _network.backward,
                      [_Case((params, cache, Y), ("params", "cache", "Y"), diagnoses)],
-                     f"dW1 ({D}, {H}), db1 ({H},), dW2 ({H}, {C}), db2 ({C},) match mnistlib "
+                     f"dW1 ({D}, {H}), db1 ({H},), dW2 ({H}, {K}), db2 ({K},) match mnistlib "
                      f"for N={N} examples; inputs unchanged")
 
 
 def _f_for_gradients(A, B):
-    """A scalar function of P (3, 5) with curvature everywhere and coupled entries."""
-    def f_of(P):
-        return float((A * P ** 2).sum() + np.sin(P @ B).sum())
+    """A scalar function of theta (3, 5) with curvature everywhere and coupled entries."""
+    def f_of(theta):
+        return float((A * theta ** 2).sum() + np.sin(theta @ B).sum())
     return f_of
 
 
 def numerical_gradient(fn):
-    """Check numerical_gradient(f, P, eps): centred differences (f(P+eps) - f(P-eps)) / (2 eps).
+    """Check numerical_gradient(f, theta, eps): centred differences (f(theta+eps) - f(theta-eps)) / (2 eps).
 
-    f is a function of no arguments that reads P, so P must be perturbed in place, entry by
+    f is a function of no arguments that reads theta, so theta must be perturbed in place, entry by
     entry, and restored. Two cases: eps = 1e-3 (a one-sided difference is off by ~1e-3
     there) and eps = 0.1 (a function that ignores eps is off by ~1e-3 there).
     """
     rng = _rng()
-    P0 = rng.normal(size=(H, D))
-    A, B = rng.uniform(0.5, 1.5, size=(H, D)), rng.normal(size=(D, C))
+    theta0 = rng.normal(size=(H, D))
+    A, B = rng.uniform(0.5, 1.5, size=(H, D)), rng.normal(size=(D, K))
     f_of = _f_for_gradients(A, B)
 
     def case(eps):
         def make():
-            P = P0.copy()
-            return (lambda: f_of(P)), P, eps
+            theta = theta0.copy()
+            return (lambda: f_of(theta)), theta, eps
 
         def one_sided(sign):
-            out = np.empty_like(P0)
-            for ix in np.ndindex(P0.shape):
-                Q = P0.copy()
+            out = np.empty_like(theta0)
+            for ix in np.ndindex(theta0.shape):
+                Q = theta0.copy()
                 Q[ix] += sign * eps
-                out[ix] = sign * (f_of(Q) - f_of(P0)) / eps
+                out[ix] = sign * (f_of(Q) - f_of(theta0)) / eps
             return out
 
         def all_at_once():
-            return np.full(P0.shape, (f_of(P0 + eps) - f_of(P0 - eps)) / (2 * eps))
+            return np.full(theta0.shape, (f_of(theta0 + eps) - f_of(theta0 - eps)) / (2 * eps))
 
-        exact = 2 * A * P0 + np.cos(P0 @ B) @ B.T
-        return _Case(make=make, names=("f", "P", "eps"), diagnoses=[
-            (lambda t: not np.allclose(t.args[1], P0, rtol=0, atol=eps / 100),
-             "left P perturbed: after computing f at P[ix] + eps and P[ix] - eps, put the "
-             "entry back, P[ix] = old"),
+        exact = 2 * A * theta0 + np.cos(theta0 @ B) @ B.T
+        return _Case(make=make, names=("f", "theta", "eps"), diagnoses=[
+            (lambda t: not np.allclose(t.args[1], theta0, rtol=0, atol=eps / 100),
+             "left theta perturbed: after computing f at theta[ix] + eps and theta[ix] - eps, put the "
+             "entry back, theta[ix] = old"),
             (lambda t: _near(_ratio(t.got, t.want), 2),
              "twice too large: a centred difference divides by 2 * eps, the distance between "
-             "P + eps and P - eps"),
+             "theta + eps and theta - eps"),
             (lambda t: _close(t.got, one_sided(+1)) or _close(t.got, one_sided(-1)),
-             "one-sided: (f(P + eps) - f(P)) / eps is off by O(eps); use the centred "
-             "(f(P + eps) - f(P - eps)) / (2 * eps), off by only O(eps^2)"),
+             "one-sided: (f(theta + eps) - f(theta)) / eps is off by O(eps); use the centred "
+             "(f(theta + eps) - f(theta - eps)) / (2 * eps), off by only O(eps^2)"),
             (lambda t: _close(t.got, one_sided(+1) / 2),
-             "f(P - eps) was evaluated at P itself: set P[ix] = old - eps before the second "
-             "f(), then restore P[ix] = old"),
+             "f(theta - eps) was evaluated at theta itself: set theta[ix] = old - eps before the second "
+             "f(), then restore theta[ix] = old"),
             (lambda t: not np.any(t.got),
-             "all zeros: f() reads P itself, so perturb P in place (P[ix] = old + eps); a "
+             "all zeros: f() reads theta itself, so perturb theta in place (theta[ix] = old + eps); a "
              "perturbed copy is never seen by f"),
             (lambda t: _close(t.got, all_at_once()),
-             "perturbed every entry of P at once: perturb one entry at a time (np.ndindex(P.shape))"),
+             "perturbed every entry of theta at once: perturb one entry at a time (np.ndindex(theta.shape))"),
             (lambda t: np.isnan(t.got).any() and not np.isnan(t.want).any(),
-             "some entries are NaN, never filled: loop over every index, np.ndindex(P.shape)"),
+             "some entries are NaN, never filled: loop over every index, np.ndindex(theta.shape)"),
             (lambda t: np.allclose(t.got, exact, rtol=1e-5, atol=1e-6),
              f"ignores its eps argument: at eps = {eps:g} it returns the exact gradient (as "
              f"with a tiny step), not the centred difference with step {eps:g}"),
@@ -791,8 +791,8 @@ def numerical_gradient(fn):
 
     return _exercise("numerical_gradient", fn, _gradcheck.numerical_gradient,
                      [case(1e-3), case(0.1)],
-                     f"centred differences (f(P + eps) - f(P - eps)) / (2 eps) match mnistlib for "
-                     f"a ({H}, {D}) P at eps = 1e-3 and 0.1; P restored")
+                     f"centred differences (f(theta + eps) - f(theta - eps)) / (2 eps) match mnistlib for "
+                     f"a ({H}, {D}) theta at eps = 1e-3 and 0.1; theta restored")
 
 
 # ---------------------------------------------------------------------------------------
@@ -800,30 +800,30 @@ def numerical_gradient(fn):
 # ---------------------------------------------------------------------------------------
 
 def update(fn):
-    """Check update(params, grads, lr) -> new params, each P - lr * dP, as network.update."""
+    """Check update(params, grads, lr) -> new params, each theta - lr * dtheta, as network.update."""
     rng = _rng()
     params, _, _ = _network_inputs(rng)
     grads = {"d" + k: rng.normal(size=v.shape) for k, v in params.items()}
     lr = 0.3
     diagnoses = [
         (lambda t: all(_close(t.got[k], params[k] + lr * grads["d" + k]) for k in params),
-         "moved uphill: P + lr * dP increases the loss; gradient descent is P - lr * dP"),
+         "moved uphill: theta + lr * dtheta increases the loss; gradient descent is theta - lr * dtheta"),
         (lambda t: all(_close(t.got[k], params[k] - grads["d" + k]) for k in params),
-         "ignores lr: each step is P - lr * dP"),
+         "ignores lr: each step is theta - lr * dtheta"),
         (lambda t: all(_close(t.got[k], -lr * grads["d" + k]) for k in params),
-         "returned -lr * dP, the step alone: add it to P, P - lr * dP"),
+         "returned -lr * dtheta, the step alone: add it to theta, theta - lr * dtheta"),
         (lambda t: isinstance(t.got, Mapping) and any(_close(t.got[k], params[k]) for k in params),
          lambda t: (f"{[k for k in params if _close(t.got[k], params[k])][0]} was not updated: "
-                    f"every parameter takes a step, P - lr * dP")),
+                    f"every parameter takes a step, theta - lr * dtheta")),
         (lambda t: isinstance(t.got, Mapping) and "dW1" in t.got and "W1" not in t.got,
          "returned keys like 'dW1': the new parameters keep the names 'W1', 'b1', 'W2', 'b2'"),
         (lambda t: not _same(t.args[0], t.inputs[0]) and _mismatch(t.got, t.want) is None,
-         "changed params in place (P -= lr * dP): return new arrays, "
-         "{name: P - lr * grads['d' + name] ...}, and leave params as it was"),
+         "changed params in place (theta -= lr * dtheta): return new arrays, "
+         "{name: theta - lr * grads['d' + name] ...}, and leave params as it was"),
     ]
     return _exercise("update", fn, _network.update,
                      [_Case((params, grads, lr), ("params", "grads", "lr"), diagnoses)],
-                     f"every parameter becomes P - lr * dP (lr = {lr}), as new arrays; params "
+                     f"every parameter becomes theta - lr * dtheta (lr = {lr}), as new arrays; params "
                      f"and grads unchanged")
 
 
@@ -839,7 +839,7 @@ def iterate_minibatches(fn):
     sizes = [5, 5, 5, 5, 3]
     rng = _rng()
     X = np.arange(n)[:, None] + rng.uniform(0.1, 0.9, size=(n, width))  # row i lies in (i, i+1)
-    Y = rng.normal(size=(n, C))  # random rows, so a broken pairing shows
+    Y = rng.normal(size=(n, K))  # random rows, so a broken pairing shows
 
     def run(seed):
         """The batches of one pass with default_rng(seed), checked for pairing, sizes, coverage."""
@@ -965,7 +965,7 @@ def confusion_matrix(fn):
 
 
 def precision_recall(fn):
-    """Check precision_recall(cm) -> (precision (C,), recall (C,)), C = 6 here."""
+    """Check precision_recall(cm) -> (precision (K,), recall (K,)), K = 6 here."""
     rng = _rng()
     k = 6
     cm = rng.integers(1, 8, size=(k, k)) + np.diag(rng.integers(10, 30, k))

@@ -41,7 +41,7 @@ def draw_network(sizes=(784, 32, 10), shown=4):
     D, H, K = sizes
     fig, ax = plt.subplots(figsize=(11, 6.6))
     xs = (0.0, 4.0, 8.0)
-    names = (f"input layer\n{D} pixels", f"hidden layer\nH = {H} units", f"output layer\nC = {K} classes")
+    names = (f"input layer\n{D} pixels", f"hidden layer\nH = {H} units", f"output layer\nK = {K} classes")
     colors = (OKABE_ITO["sky blue"], OKABE_ITO["bluish green"], OKABE_ITO["orange"])
     positions = []
     for x, n, name, color in zip(xs, sizes, names, colors, strict=False):
@@ -300,8 +300,8 @@ def draw_broadcasting(N=4, H=3):
     ax.text(w + 0.15, bottom - N * c - 0.62 - c / 2, f"$db_1$   ({H},)   the shape of $b_1$", fontsize=10.5,
             va="center")
     ax.text(x_eq - 0.4, bottom - 0.1,
-            "Why a sum: b1[j] was added to every row,\nso it touched all N entries Z1[:, j].\n"
-            "Its gradient adds up their gradients:\n    db1[j] = Σₙ dZ1[n, j].\n\n"
+            "Why a sum: b1[h] was added to every row,\nso it touched all N entries Z1[:, h].\n"
+            "Its gradient adds up their gradients:\n    db1[h] = Σᵢ dZ1[i, h].\n\n"
             "Not dZ1.sum() (a scalar: all axes)\nand not dZ1.sum(axis=1) (shape (N,)).",
             fontsize=10.5, va="top", bbox=dict(boxstyle="round", fc="#F2F2F2", ec="none"))
     ax.set(xlim=(-0.4, x_eq + w + 3.2), ylim=(bottom - N * c - 1.6, top + 1.2), aspect="equal")

@@ -1,6 +1,6 @@
 """Softmax and cross-entropy, numerically stable by construction.
 
-Z: logits (N, C), one row per example; Y: one-hot targets (N, C).
+Z: logits (N, K), one row per example; Y: one-hot targets (N, K).
 """
 import numpy as np
 
@@ -8,7 +8,7 @@ from .errors import ShapeError
 
 
 def softmax(Z):
-    """Row-wise softmax. Z: (N, C) logits; returns probabilities (N, C), rows sum to 1.
+    """Row-wise softmax. Z: (N, K) logits; returns probabilities (N, K), rows sum to 1.
 
     Subtracting each row's maximum leaves the result unchanged
     (exp(z - c) / sum exp(z - c) = exp(z) / sum exp(z)) but keeps exp() <= 1,
@@ -19,7 +19,7 @@ def softmax(Z):
 
 
 def log_softmax(Z):
-    """Row-wise log(softmax(Z)) via log-sum-exp. Z: (N, C); returns (N, C), all <= 0."""
+    """Row-wise log(softmax(Z)) via log-sum-exp. Z: (N, K); returns (N, K), all <= 0."""
     shifted = Z - Z.max(axis=1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
@@ -27,7 +27,7 @@ def log_softmax(Z):
 def cross_entropy(Z, Y):
     """Mean cross-entropy of logits against one-hot targets.
 
-    Z: (N, C) logits; Y: (N, C) one-hot. Returns a float:
+    Z: (N, K) logits; Y: (N, K) one-hot. Returns a float:
     L = -(1/N) * sum_i sum_c Y[i, c] * log softmax(Z)[i, c].
     Computed from the logits (log-softmax), so it stays finite at logits of +-1000.
     """
@@ -39,7 +39,7 @@ def cross_entropy(Z, Y):
 def softmax_cross_entropy_grad(Z, Y):
     """Gradient of the mean cross-entropy with respect to the logits.
 
-    Z: (N, C) logits; Y: (N, C) one-hot. Returns dZ: (N, C) = (softmax(Z) - Y) / N.
+    Z: (N, K) logits; Y: (N, K) one-hot. Returns dZ: (N, K) = (softmax(Z) - Y) / N.
     The fused form: softmax and cross-entropy differentiated together.
     """
     return (softmax(Z) - Y) / Z.shape[0]

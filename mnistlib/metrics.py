@@ -1,6 +1,6 @@
 """Metrics for classifiers: accuracy, confusion matrix, per-class report, calibration.
 
-y_true, y_pred: (N,) integer labels in 0..C-1; probs: (N, C) predicted probabilities.
+y_true, y_pred: (N,) integer labels in 0..C-1; probs: (N, K) predicted probabilities.
 """
 import numpy as np
 import pandas as pd
@@ -15,7 +15,7 @@ def accuracy(y_true, y_pred):
 
 
 def confusion_matrix(y_true, y_pred, num_classes=10):
-    """Counts (C, C) int64: entry [i, j] is how many examples of class i were predicted j."""
+    """Counts (K, K) int64: entry [i, j] is how many examples of class i were predicted j."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     cm = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(cm, (y_true, y_pred), 1)
@@ -23,9 +23,9 @@ def confusion_matrix(y_true, y_pred, num_classes=10):
 
 
 def precision_recall(cm):
-    """Per-class precision and recall from a confusion matrix cm (C, C), rows true, columns predicted.
+    """Per-class precision and recall from a confusion matrix cm (K, K), rows true, columns predicted.
 
-    Returns (precision (C,), recall (C,)) floats:
+    Returns (precision (K,), recall (K,)) floats:
     precision[k] = cm[k, k] / cm[:, k].sum()  (of the images called k, the fraction that are k);
     recall[k]    = cm[k, k] / cm[k, :].sum()  (of the true k's, the fraction found).
     NaN where the denominator is 0 (a class never predicted, or absent).
@@ -36,7 +36,7 @@ def precision_recall(cm):
 
 
 def classification_report(y_true, y_pred, num_classes=10):
-    """Per-class precision, recall, F1 and support as a DataFrame indexed by class (C rows).
+    """Per-class precision, recall, F1 and support as a DataFrame indexed by class (K rows).
 
     precision = TP / (TP + FP) (of the images called "k", how many are k);
     recall    = TP / (TP + FN) (of the true k's, how many were found).
@@ -53,7 +53,7 @@ def classification_report(y_true, y_pred, num_classes=10):
 def calibration_bins(probs, y_true, num_bins=10):
     """Reliability table: confidence (max probability) in equal-width bins vs accuracy.
 
-    probs: (N, C); y_true: (N,). Returns a DataFrame with one row per non-empty bin:
+    probs: (N, K); y_true: (N,). Returns a DataFrame with one row per non-empty bin:
     bin_low, bin_high, count, mean_confidence, accuracy. Also see expected_calibration_error.
     """
     conf = probs.max(axis=1)

@@ -80,7 +80,7 @@ class MLP:
         return Z, cache
 
     def backward(self, cache, dZ):
-        """Gradients of the loss given dZ = dLoss/dZ_L (N, sizes[-1]); returns {"dW1": ..., ...}."""
+        """Gradients of the loss given dZ = ∂𝓛/∂Z_L (N, sizes[-1]); returns {"dW1": ..., ...}."""
         p, grads = self.params, {}
         for l in range(self.num_layers, 0, -1):
             A_prev = cache[l - 1][0]
@@ -99,25 +99,25 @@ class MLP:
     def loss_and_grads(self, X, Y, scale=1.0):
         """One forward and backward pass on a batch.
 
-        X: (N, sizes[0]); Y: (N, C) one-hot. Returns (loss, grads, Z): the mean
-        cross-entropy (float), the gradient dict, and the logits Z (N, C).
+        X: (N, sizes[0]); Y: (N, K) one-hot. Returns (loss, grads, Z): the mean
+        cross-entropy (float), the gradient dict, and the logits Z (N, K).
         scale: multiply every gradient by this factor, at no cost: backward is linear in dZ,
-        so scaling the small (N, C) output delta scales them all (see SGD.grad_scale).
+        so scaling the small (N, K) output delta scales them all (see SGD.grad_scale).
         """
         Z, cache = self.forward(X)
         if Y.shape != Z.shape:
             raise ShapeError(f"targets Y have shape {Y.shape} but the logits have shape {Z.shape}")
-        logP = log_softmax(Z)
-        loss = float(-(Y * logP).sum() / X.shape[0])
-        P = np.exp(logP)
+        log_probs = log_softmax(Z)
+        loss = float(-(Y * log_probs).sum() / X.shape[0])
+        probs = np.exp(log_probs)
         # Probabilities below e^-60 become exactly 0 (a change of < 1e-26): otherwise a confident
         # network's gradients fill with float32 subnormals, which slow matrix products many-fold.
-        P[logP < -60] = 0
-        dZ = (P - Y) * (scale / X.shape[0])
+        probs[log_probs < -60] = 0
+        dZ = (probs - Y) * (scale / X.shape[0])
         return loss, self.backward(cache, dZ.astype(Z.dtype, copy=False)), Z
 
     def logits(self, X, batch_size=10_000):
-        """Logits (N, C) for X (N, sizes[0]), computed in chunks to bound memory."""
+        """Logits (N, K) for X (N, sizes[0]), computed in chunks to bound memory."""
         X = np.asarray(X)
         check_input(X, self.sizes[0])
         X = X.astype(self.dtype, copy=False)
@@ -125,7 +125,7 @@ class MLP:
                                for i in range(0, max(len(X), 1), batch_size)])
 
     def predict_proba(self, X, batch_size=10_000):
-        """Class probabilities (N, C) for X (N, sizes[0]); each row sums to 1."""
+        """Class probabilities (N, K) for X (N, sizes[0]); each row sums to 1."""
         return np.exp(log_softmax(self.logits(X, batch_size)))
 
     def predict(self, X, batch_size=10_000):

@@ -1,9 +1,9 @@
 """The two-layer network of notebooks 02-04, written exactly as derived.
 
-Layout: rows are examples. For N examples, H hidden units, C = 10 classes:
+Layout: rows are examples. For N examples, H hidden units, K = 10 classes:
 
     X  (N, 784)   W1 (784, H)   b1 (H,)   Z1 = X @ W1 + b1    (N, H)   A1 = g(Z1)
-                  W2 (H, C)     b2 (C,)   Z2 = A1 @ W2 + b2   (N, C)   A2 = softmax(Z2)
+                  W2 (H, K)     b2 (K,)   Z2 = A1 @ W2 + b2   (N, K)   A2 = softmax(Z2)
 
 `params` is a dict {"W1", "b1", "W2", "b2"}; gradients come back as a dict
 {"dW1", "db1", "dW2", "db2"} with the same shapes. `mlp.py` generalises this to
@@ -98,8 +98,8 @@ def backward(params, cache, Y, activation="relu"):
 
 
 def update(params, grads, lr):
-    """One gradient-descent step: returns new params, each P - lr * dP."""
-    return {name: P - lr * grads["d" + name] for name, P in params.items()}
+    """One gradient-descent step: returns new params, each θ - η dθ (theta - lr * grads["d" + name])."""
+    return {name: theta - lr * grads["d" + name] for name, theta in params.items()}
 
 
 def loss(params, X, Y, activation="relu"):

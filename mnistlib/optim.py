@@ -13,21 +13,22 @@ def decay_of(name, weight_decay):
     return weight_decay if name.startswith("W") else 0.0
 
 
-def with_weight_decay(name, P, g, weight_decay):
-    """The gradient of the loss plus (weight_decay / 2) * ||P||^2 for weights ("W..."): g + wd * P.
+def with_weight_decay(name, theta, g, weight_decay):
+    """The gradient of the loss plus (weight_decay / 2) * ||theta||^2 for weights ("W..."): g + wd * theta.
 
     Biases are never decayed; with weight_decay = 0 g itself is returned (no copy).
     """
     decay = decay_of(name, weight_decay)
-    return g + decay * P if decay else g
+    return g + decay * theta if decay else g
 
 
 class SGD:
     """Stochastic gradient descent, optionally with (Nesterov) momentum.
 
-    v <- momentum * v - lr * g;  P <- P + v            (classical momentum)
-    P <- P + momentum * v - lr * g (after updating v)  (Nesterov, in the common reformulation)
-    With momentum=0 this is plain gradient descent P <- P - lr * g.
+    In the notation of the series (NOTATION.md: η = lr, μ = momentum, dθ = the gradient g, v the velocity):
+    v <- μ v - η dθ;  θ <- θ + v            (classical momentum)
+    θ <- θ + μ v - η dθ (after updating v)  (Nesterov, in the common reformulation)
+    With momentum=0 this is plain gradient descent θ <- θ - η dθ.
 
     Speed: step() also accepts gradients already multiplied by `grad_scale` (= -lr), which
     MLP.loss_and_grads(..., scale=-lr) delivers for free (backpropagation is linear in the output
@@ -49,41 +50,41 @@ class SGD:
         return -self.lr
 
     def step(self, params, grads, scale=1.0):
-        """Update every P in `params` in place from grads["d" + name] = scale * dLoss/dP."""
-        for name, P in params.items():
-            step = self._descent(name, P, grads["d" + name], scale)  # -lr * (gradient + decay)
+        """Update every parameter θ in `params` in place from grads["d" + name] = scale * dθ (dθ = ∂𝓛/∂θ)."""
+        for name, theta in params.items():
+            step = self._descent(name, theta, grads["d" + name], scale)  # -lr * (gradient + decay)
             if self.momentum == 0:
-                P += step
+                theta += step
                 continue
             v = self.velocity.get(name)
             if v is None:
-                v = self.velocity[name] = np.zeros_like(P)
+                v = self.velocity[name] = np.zeros_like(theta)
             v *= self.momentum
             v += step
             if self.nesterov:
-                P += step
-                step = np.multiply(v, self.momentum, out=self._scratch(name, P))
-                P += step
+                theta += step
+                step = np.multiply(v, self.momentum, out=self._scratch(name, theta))
+                theta += step
             else:
-                P += v
+                theta += v
 
-    def _descent(self, name, P, g, scale):
-        """-lr * (gradient + weight decay) for P, given g = scale * gradient: g itself when
-        scale = -lr and P is not decayed, else computed in a reusable buffer (no allocation)."""
+    def _descent(self, name, theta, g, scale):
+        """-lr * (gradient + weight decay) for theta, given g = scale * gradient: g itself when
+        scale = -lr and theta is not decayed, else computed in a reusable buffer (no allocation)."""
         factor = -self.lr / scale
         decay = decay_of(name, self.weight_decay)
         if factor == 1 and not decay:
             return g
-        step = np.multiply(g, factor, out=self._scratch(name, P))
-        if decay:  # the gradient of (decay / 2) * ||P||^2 is decay * P
-            step -= (self.lr * decay) * P
+        step = np.multiply(g, factor, out=self._scratch(name, theta))
+        if decay:  # the gradient of (decay / 2) * ||theta||^2 is decay * theta
+            step -= (self.lr * decay) * theta
         return step
 
-    def _scratch(self, name, P):
-        """A reusable buffer shaped like P (large temporaries cost page faults every step)."""
+    def _scratch(self, name, theta):
+        """A reusable buffer shaped like theta (large temporaries cost page faults every step)."""
         buf = self.scratch.get(name)
-        if buf is None or buf.shape != P.shape or buf.dtype != P.dtype:
-            buf = self.scratch[name] = np.empty_like(P)
+        if buf is None or buf.shape != theta.shape or buf.dtype != theta.dtype:
+            buf = self.scratch[name] = np.empty_like(theta)
         return buf
 
     def __repr__(self):
@@ -94,33 +95,34 @@ class SGD:
 class Adam:
     """Adam (Kingma & Ba): per-parameter step sizes from running moments of the gradient.
 
-    m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
-    P <- P - lr * m_hat / (sqrt(v_hat) + eps), with bias-corrected m_hat, v_hat.
+    In the notation of the series (NOTATION.md: η = lr, β1 = beta1, β2 = beta2, dθ = the gradient g):
+    m <- β1 m + (1 - β1) dθ;  s <- β2 s + (1 - β2) dθ²  (elementwise);
+    θ <- θ - η m_hat / (sqrt(s_hat) + eps), with bias-corrected m_hat = m / (1 - β1^t), s_hat = s / (1 - β2^t).
     """
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
         if lr <= 0:
             raise ValueError(f"lr must be positive, got {lr}")
         self.lr, self.beta1, self.beta2, self.eps, self.weight_decay = lr, beta1, beta2, eps, weight_decay
-        self.m, self.v, self.t = {}, {}, 0
+        self.m, self.s, self.t = {}, {}, 0
 
     grad_scale = 1.0  # Adam wants the gradients themselves (see SGD.grad_scale)
 
     def step(self, params, grads, scale=1.0):
-        """Update every P in `params` in place from grads["d" + name] = scale * dLoss/dP."""
+        """Update every parameter θ in `params` in place from grads["d" + name] = scale * dθ (dθ = ∂𝓛/∂θ)."""
         self.t += 1
         c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t
-        for name, P in params.items():
+        for name, theta in params.items():
             g = grads["d" + name] if scale == 1 else grads["d" + name] / scale
-            g = with_weight_decay(name, P, g, self.weight_decay)
+            g = with_weight_decay(name, theta, g, self.weight_decay)
             if name not in self.m:
-                self.m[name], self.v[name] = np.zeros_like(P), np.zeros_like(P)
-            m, v = self.m[name], self.v[name]
+                self.m[name], self.s[name] = np.zeros_like(theta), np.zeros_like(theta)
+            m, s = self.m[name], self.s[name]
             m *= self.beta1
             m += (1 - self.beta1) * g
-            v *= self.beta2
-            v += (1 - self.beta2) * g * g
-            P -= (self.lr / c1) * m / (np.sqrt(v / c2) + self.eps)
+            s *= self.beta2
+            s += (1 - self.beta2) * g * g
+            theta -= (self.lr / c1) * m / (np.sqrt(s / c2) + self.eps)
 
     def __repr__(self):
         return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, weight_decay={self.weight_decay})"

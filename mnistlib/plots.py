@@ -166,25 +166,25 @@ def plot_history(history, title=None, label=None, axes=None, color=None):
 
 
 def plot_confusion_matrix(cm, ax=None, title="confusion matrix"):
-    """Heat map of a (C, C) confusion matrix with counts; rows true, columns predicted.
+    """Heat map of a (K, K) confusion matrix with counts; rows true, columns predicted.
 
     The diagonal is shown in grey so the off-diagonal mistakes stand out.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 5.5))
     cm = np.asarray(cm)
-    C = cm.shape[0]
+    K = cm.shape[0]
     off = cm.astype(float).copy()
     np.fill_diagonal(off, np.nan)
     im = ax.imshow(off, cmap="Reds")
     ax.figure.colorbar(im, ax=ax, label="count (off-diagonal)")
-    for i in range(C):
-        for j in range(C):
+    for i in range(K):
+        for j in range(K):
             ax.text(j, i, cm[i, j], ha="center", va="center", fontsize=8,
                     color="dimgray" if i == j else ("white" if off[i, j] > np.nanmax(off) / 2 else "black"))
-    ax.set(xticks=range(C), yticks=range(C), xlabel="predicted", ylabel="true", title=title)
-    text = f"{title}: {C} by {C} counts of {int(cm.sum()):,} examples, rows true class, columns predicted"
-    if C > 1 and np.nanmax(off) > 0:
+    ax.set(xticks=range(K), yticks=range(K), xlabel="predicted", ylabel="true", title=title)
+    text = f"{title}: {K} by {K} counts of {int(cm.sum()):,} examples, rows true class, columns predicted"
+    if K > 1 and np.nanmax(off) > 0:
         i, j = np.unravel_index(np.nanargmax(off), off.shape)
         text += f"; the most frequent mistake is true {i} read as {j} ({cm[i, j]} times)"
     return set_description(ax.figure, text + ".")
@@ -272,9 +272,10 @@ def plot_probabilities(X, probs, y=None, ncols=4):
            if y is not None else "blue: predicted class    grey: other classes")
     fig.text(0.5, 1 - 0.05 / fig.get_figheight(), key, ha="center", va="top", fontsize=9)
     text = (f"{n} digits, each beside a bar chart of its 10 class probabilities; "
-            + (f"the true class is blue and {_count(n_wrong, 'wrong prediction')} hatched vermillion "
-               "bars marked ✗."
-               if y is not None else "the predicted class is blue."))
+            + ("the predicted class is blue." if y is None
+               else "the true class is blue, and every prediction is right." if n_wrong == 0
+               else f"the true class is blue, and {_count(n_wrong, 'wrong prediction')} "
+                    f"{'is a hatched vermillion bar' if n_wrong == 1 else 'are hatched vermillion bars'} marked ✗."))
     return set_description(fig, text)
 
 

@@ -52,27 +52,27 @@ def matmul_bound(A, B, dtype=np.float32):
 
 
 def softmax_bounds(Z, eZ, dtype=np.float32):
-    """Reference probabilities P (N, C) and elementwise bounds on |P_computed - P|.
+    """Reference probabilities probs (N, K) and elementwise bounds on |probs_computed - probs|.
 
-    Z: (N, C) float64 reference logits; eZ: (N, C) bounds on the computed logits' error.
+    Z: (N, K) float64 reference logits; eZ: (N, K) bounds on the computed logits' error.
     Two sources: the logits' error moves p_i by at most p_i (eZ_i + sum_j p_j eZ_j)
     (the softmax Jacobian is diag(p) - p p^T), and rounding inside the softmax itself.
     With s = z - max z and t = 4 ulp for exp and log, the relative error of p_i is at most
-    - for exp(s - l), l = log sum exp(s): u |s_i| (the shift), (t + C - 1) u (the exps and their
+    - for exp(s - l), l = log sum exp(s): u |s_i| (the shift), (t + K - 1) u (the exps and their
       sum, as an absolute error of l), t u |l| (the log), u (|s_i| + |l|) (s - l), t u (the last exp):
-      u (2 |s_i| + (t + 1) |l| + C - 1 + 2 t);
-    - for exp(s) / sum exp(s): u |s_i| + t u (exp) + (t + C - 1) u (the sum) + u (the division).
+      u (2 |s_i| + (t + 1) |l| + K - 1 + 2 t);
+    - for exp(s) / sum exp(s): u |s_i| + t u (exp) + (t + K - 1) u (the sum) + u (the division).
     The bound below is the sum of the two, so it covers either, plus the probabilities below
     e^-60 that MLP.loss_and_grads sets to exactly 0 (a change of < 1e-26).
     """
     u, t = unit_roundoff(dtype), TRANSCENDENTAL_ULPS
     s = Z - Z.max(axis=1, keepdims=True)
     l = np.log(np.exp(s).sum(axis=1, keepdims=True))
-    P = np.exp(s - l)
-    C = Z.shape[1]
-    rounding = u * (3 * np.abs(s) + (t + 1) * np.abs(l) + 2 * (C - 1) + 4 * t + 1)
-    from_logits = eZ + (P * eZ).sum(axis=1, keepdims=True)
-    return P, P * (from_logits + rounding) + np.exp(-60.0)
+    probs = np.exp(s - l)
+    K = Z.shape[1]
+    rounding = u * (3 * np.abs(s) + (t + 1) * np.abs(l) + 2 * (K - 1) + 4 * t + 1)
+    from_logits = eZ + (probs * eZ).sum(axis=1, keepdims=True)
+    return probs, probs * (from_logits + rounding) + np.exp(-60.0)
 
 
 def mlp_bounds(model, X, Y=None, scale=1.0, activation="relu"):
@@ -80,10 +80,10 @@ def mlp_bounds(model, X, Y=None, scale=1.0, activation="relu"):
 
     model: an MLP, or a two-layer params dict {"W1", "b1", "W2", "b2"} as in mnistlib.network
     (then `activation` names the hidden layers' g); its parameters are read, never changed.
-    X: (N, sizes[0]); Y: optional (N, C) one-hot targets; scale: the gradient scale passed to
+    X: (N, sizes[0]); Y: optional (N, K) one-hot targets; scale: the gradient scale passed to
     loss_and_grads. Returns a dict of (reference, bound) pairs, float64 arrays of the result's
-    shape: "Z1" ... "ZL" (ZL the logits (N, C)), the activations "A1" ... "A{L-1}" and the
-    probabilities "AL" (N, C), and with Y every gradient "dW1", "db1", ... Any correct
+    shape: "Z1" ... "ZL" (ZL the logits (N, K)), the activations "A1" ... "A{L-1}" and the
+    probabilities "AL" (N, K), and with Y every gradient "dW1", "db1", ... Any correct
     evaluation of the same formulas in the model's dtype, in any summation order (any BLAS
     kernel, any chunking), lies within `bound` of `reference`: check it with `assert_within`.
     Bounds are first order in u (terms of order u^2 are below 1e-13 relative).
@@ -112,10 +112,10 @@ def mlp_bounds(model, X, Y=None, scale=1.0, activation="relu"):
             # every activation here is 1-Lipschitz (|g'| <= 1); all but ReLU round (<= 8 ulp)
             eA = eZ + (0 if g is relu else 2 * TRANSCENDENTAL_ULPS * u) * np.abs(A)
             out[f"A{l}"] = (A, eA)
-    P, eP = softmax_bounds(Z, eZ, dtype)
-    out[f"A{L}"] = (P, eP)
+    probs, e_probs = softmax_bounds(Z, eZ, dtype)
+    out[f"A{L}"] = (probs, e_probs)
     if Y is not None:
-        out.update(_backward_bounds(p, layers, cache, P, eP, Y, scale / len(A), dtype))
+        out.update(_backward_bounds(p, layers, cache, probs, e_probs, Y, scale / len(A), dtype))
     if dtype == np.float64:
         # the reference is then itself a float64 evaluation, within the same bound of the exact
         # result: a correct evaluation lies within twice the bound of it
@@ -123,12 +123,12 @@ def mlp_bounds(model, X, Y=None, scale=1.0, activation="relu"):
     return out
 
 
-def _backward_bounds(p, layers, cache, P, eP, Y, s, dtype):
-    """The gradients' references and bounds, from dZ_L = (P - Y) * s back to layer 1."""
+def _backward_bounds(p, layers, cache, probs, e_probs, Y, s, dtype):
+    """The gradients' references and bounds, from dZ_L = (probs - Y) * s back to layer 1."""
     u = unit_roundoff(dtype)
     out = {}
-    dZ = (P - np.asarray(Y, np.float64)) * s
-    edZ = abs(s) * (eP + 3 * u * np.abs(P - Y))  # P - Y, the scale s, the product: 3 roundings
+    dZ = (probs - np.asarray(Y, np.float64)) * s
+    edZ = abs(s) * (e_probs + 3 * u * np.abs(probs - Y))  # probs - Y, the scale s, the product: 3 roundings
     for l in range(len(cache), 0, -1):
         A, eA, _, _ = cache[l - 1]
         dZa = np.abs(dZ) + edZ  # a bound on |dZ computed|
@@ -200,12 +200,12 @@ def assert_within(actual, reference, bound, what="result"):
 def trajectory_tolerance(steps, terms, dtype=np.float64):
     """Relative tolerance for two evaluations of one training run that differ only in rounding.
 
-    E.g. `P -= lr * g` against an optimiser that folds -lr into the gradient. Both start from
+    E.g. `theta -= lr * g` against an optimiser that folds -lr into the gradient. Both start from
     the same parameters. Each step adds a rounding difference of at most (terms + 8) u of the
     parameters' and steps' magnitude (terms: the longest sum in a gradient, i.e. the batch
     size or a layer's width; 8: the few roundings of the update itself), and a difference
     carried from earlier steps grows by at most 1 + mu + lr * lambda_max < 4 per step for a
     run that converges (momentum mu < 1, lr * lambda_max < 2 for the largest curvature).
-    After `steps` steps: (terms + 8) u * steps * 4^steps, relative to max |P|.
+    After `steps` steps: (terms + 8) u * steps * 4^steps, relative to max |probs|.
     """
     return (terms + 8) * unit_roundoff(dtype) * steps * 4.0 ** steps
