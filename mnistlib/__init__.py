@@ -14,7 +14,7 @@ One module per idea:
 """
 import os
 
-from .data import FASHION_MNIST, MNIST, MNISTData, load_dataset, load_mnist
+from .data import CLASS_NAMES, FASHION_MNIST, MNIST, MNISTData, load_dataset, load_mnist
 from .errors import (
     ChecksumError,
     DataError,
@@ -33,7 +33,7 @@ from .train import History, evaluate, train
 
 __version__ = "0.1.0"
 __all__ = [
-    "MNIST", "FASHION_MNIST", "MNISTData", "load_mnist", "load_dataset",
+    "MNIST", "FASHION_MNIST", "CLASS_NAMES", "MNISTData", "load_mnist", "load_dataset",
     "normalize", "one_hot", "train_dev_split",
     "MLP", "SGD", "Adam", "cosine_schedule", "step_schedule", "History", "train", "evaluate",
     "save_model", "load_model", "quick_mode",

@@ -106,13 +106,48 @@ MNIST = DatasetSpec(
 FASHION_MNIST = DatasetSpec(
     name="fashion-mnist",
     files=dict(MNIST_FILES),
-    sha256={filename: None for filename in MNIST_FILES.values()},
-    mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+    sha256={  # of the decompressed bytes, as in data/fashion-mnist/SHA256SUMS.raw
+        "train-images-idx3-ubyte.gz":
+            "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        "train-labels-idx1-ubyte.gz":
+            "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        "t10k-images-idx3-ubyte.gz":
+            "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        "t10k-labels-idx1-ubyte.gz":
+            "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+    },
+    mirrors=(
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    ),
     n_train=60_000,
     n_test=10_000,
     system_dirs=("/usr/share/datasets/fashion-mnist",),
 )
-"""Zalando's Fashion-MNIST: same format and sizes; no checksums recorded, so not verified."""
+"""Zalando's Fashion-MNIST (Xiao, Rasul, Vollgraf 2017; MIT license): same format and sizes, ten garments."""
+
+DATASETS = {spec.name: spec for spec in (MNIST, FASHION_MNIST)}
+"""The data sets by name: "mnist", "fashion-mnist"."""
+
+CLASS_NAMES = {
+    "mnist": tuple(str(k) for k in range(10)),
+    "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+}
+"""The ten class names of each data set, by label 0-9 (Fashion-MNIST's as its authors name them)."""
+
+
+def get_spec(dataset: str | DatasetSpec) -> DatasetSpec:
+    """The DatasetSpec for a name ("mnist", "fashion-mnist") or a spec itself.
+
+    Raises ValueError naming the known data sets for an unknown name.
+    """
+    if isinstance(dataset, DatasetSpec):
+        return dataset
+    try:
+        return DATASETS[str(dataset).lower()]
+    except KeyError:
+        raise ValueError(f"unknown data set {dataset!r}: choose one of {', '.join(map(repr, DATASETS))}") from None
 
 
 class MNISTData(NamedTuple):
@@ -201,15 +236,16 @@ def download_dataset(spec: DatasetSpec = MNIST, *, progress: bool = True) -> Pat
 
 
 def load_dataset(
-    spec: DatasetSpec,
+    spec: str | DatasetSpec,
     data_dir: str | os.PathLike | None = None,
     *,
     download: bool = True,
     progress: bool = True,
     verify: bool = True,
 ) -> MNISTData:
-    """Find (or download), verify and load a data set described by ``spec``.
+    """Find (or download), verify and load a data set.
 
+    spec: the data set's name ("mnist", "fashion-mnist") or a DatasetSpec.
     data_dir: directory holding the four files; None searches as described in
         the module docstring. download: fetch missing files into the user cache
         if no directory has them. progress: show download progress bars.
@@ -218,6 +254,7 @@ def load_dataset(
     X_test (N_test, 784) uint8, y_test (N_test,) uint8.
     Raises DataError (ChecksumError, DownloadError) naming the offending file.
     """
+    spec = get_spec(spec)
     directory = find_data_dir(spec, data_dir)
     if directory is None:
         if not download:

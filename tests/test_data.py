@@ -10,10 +10,12 @@ import pytest
 
 from mnistlib import data
 from mnistlib.data import (
+    CLASS_NAMES,
     FASHION_MNIST,
     MNIST,
     cache_dir,
     find_data_dir,
+    get_spec,
     load_dataset,
     load_mnist,
     missing_files,
@@ -249,18 +251,41 @@ def test_missing_files(tmp_path, mnist_dir):
 def test_fashion_mnist_spec(isolated_search, monkeypatch, tiny_dataset):
     assert FASHION_MNIST.env_var == "FASHION_MNIST_DATA_DIR"
     assert "/usr/share/datasets/fashion-mnist" in FASHION_MNIST.system_dirs
-    assert all(sha is None for sha in FASHION_MNIST.sha256.values())
     assert FASHION_MNIST.files == MNIST.files
     _, arrays = tiny_dataset(isolated_search / "fashion")
     monkeypatch.setenv("FASHION_MNIST_DATA_DIR", str(isolated_search / "fashion"))
+    with pytest.raises(ChecksumError, match="train-images-idx3-ubyte.gz"):  # the recorded checksums are checked
+        load_dataset("fashion-mnist", download=False)
+    unverified = dataclasses.replace(FASHION_MNIST, sha256={name: None for name in FASHION_MNIST.files.values()})
     with pytest.raises(DataError, match="expected 60000 train examples, found 12"):  # counts still checked
-        load_dataset(FASHION_MNIST, download=False)
-    small = dataclasses.replace(FASHION_MNIST, n_train=12, n_test=5)
+        load_dataset(unverified, download=False)
+    small = dataclasses.replace(unverified, n_train=12, n_test=5)
     np.testing.assert_array_equal(load_dataset(small, download=False).y_train, arrays["train_labels"])
+
+
+def test_fashion_mnist_ships_in_the_repository_and_verifies():
+    fashion_dir = data.REPO_DATA_ROOT / "fashion-mnist"
+    sums = dict(line.split()[::-1] for line in (fashion_dir / "SHA256SUMS.raw").read_text().splitlines())
+    assert {name + ".gz": sha for name, sha in sums.items()} == FASHION_MNIST.sha256
+    fashion = load_dataset("fashion-mnist", fashion_dir, download=False)   # verify=True: every checksum checked
+    assert fashion.X_train.shape == (60000, 784) and fashion.X_test.shape == (10000, 784)
+    assert np.bincount(fashion.y_train, minlength=10).tolist() == [6000] * 10     # balanced, per its authors
+    assert np.bincount(fashion.y_test, minlength=10).tolist() == [1000] * 10
+    assert fashion.y_train[:3].tolist() == [9, 0, 0] and fashion.y_test[:3].tolist() == [9, 2, 1]
+    assert not np.array_equal(fashion.X_test[:100], load_mnist(download=False).X_test[:100])
+
+
+def test_datasets_by_name():
+    assert get_spec("mnist") is MNIST and get_spec("Fashion-MNIST") is FASHION_MNIST
+    assert get_spec(FASHION_MNIST) is FASHION_MNIST
+    with pytest.raises(ValueError, match="unknown data set 'kmnist': choose one of 'mnist', 'fashion-mnist'"):
+        load_dataset("kmnist")
+    assert CLASS_NAMES["fashion-mnist"][0] == "T-shirt/top" and CLASS_NAMES["fashion-mnist"][9] == "Ankle boot"
+    assert CLASS_NAMES["mnist"] == tuple("0123456789") and all(len(v) == 10 for v in CLASS_NAMES.values())
 
 
 @pytest.mark.skipif(not os.path.isdir("/usr/share/datasets/fashion-mnist"),
                     reason="dataset-fashion-mnist not installed")
 def test_installed_fashion_mnist_loads():
-    fashion = load_dataset(FASHION_MNIST, download=False)
+    fashion = load_dataset(FASHION_MNIST, "/usr/share/datasets/fashion-mnist", download=False)
     assert fashion.X_train.shape == (60000, 784) and fashion.X_test.shape == (10000, 784)

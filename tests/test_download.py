@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistlib.data import MNIST, cache_dir, load_dataset
+from mnistlib.data import FASHION_MNIST, MNIST, cache_dir, load_dataset
 from mnistlib.download import download_file, sha256_of_bytes, sha256_of_file
 from mnistlib.errors import DataError, DownloadError
 from mnistlib.idx import idx_bytes
@@ -233,3 +233,14 @@ def test_real_mnist_download_end_to_end(isolated_search, serve, mnist_dir):
     assert loaded.X_train.shape == (60000, 784) and loaded.y_test.shape == (10000,)
     for filename, sha in MNIST.sha256.items():
         assert sha256_of_file(cache_dir(spec) / filename) == sha
+
+
+def test_real_fashion_mnist_download_end_to_end(isolated_search, serve):
+    # the verified download path of the Fashion-MNIST notebook on Colab, against a local mirror
+    served = Path(__file__).resolve().parent.parent / "data" / "fashion-mnist"   # isolated_search hides data/
+    spec = dataclasses.replace(FASHION_MNIST, mirrors=(serve(served),))
+    loaded = load_dataset(spec, progress=False)
+    assert loaded.X_train.shape == (60000, 784) and loaded.y_test.shape == (10000,)
+    assert cache_dir(spec).name == "fashion-mnist"
+    for filename in FASHION_MNIST.files.values():   # verified on the way in, stored exactly as served
+        assert (cache_dir(spec) / filename).read_bytes() == (served / filename).read_bytes()
