@@ -40,6 +40,11 @@ def _count(n, noun):
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
+def _namer(class_names):
+    """label -> its display name: class_names[label] (e.g. "Sneaker"), or the label itself ("7")."""
+    return (lambda k: str(int(k))) if class_names is None else (lambda k: str(class_names[int(k)]))
+
+
 def run_style(i):
     """Colour and marker of the i-th compared run: {"color": PALETTE[i % 8], "marker": MARKERS[i % 8]}."""
     return {"color": PALETTE[i % len(PALETTE)], "marker": MARKERS[i % len(MARKERS)]}
@@ -83,11 +88,14 @@ def show(fig, description=None):
     display(Markdown(f"*Figure: {text}*"))
 
 
-def plot_digits(X, y=None, pred=None, ncols=10, size=1.1, title=None):
-    """A grid of digits. X: (n, 784) or (n, 28, 28); y, pred: optional (n,) labels.
+def plot_digits(X, y=None, pred=None, ncols=10, size=1.1, title=None, class_names=None):
+    """A grid of images. X: (n, 784) or (n, 28, 28); y, pred: optional (n,) labels.
 
     Titles show the label, or "✗ pred (true)" in vermillion where a prediction is wrong.
+    class_names: optional names by label (e.g. mnistlib.CLASS_NAMES["fashion-mnist"]) shown instead.
     """
+    name = _namer(class_names)
+    fontsize = 9 if class_names is None else 7
     X = np.asarray(X).reshape(len(X), 28, 28)
     nrows = -(-len(X) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * 1.15), squeeze=False)
@@ -100,15 +108,16 @@ def plot_digits(X, y=None, pred=None, ncols=10, size=1.1, title=None):
         if pred is not None and y is not None:
             wrong = pred[i] != y[i]
             n_wrong += bool(wrong)
-            ax.set_title(f"✗ {pred[i]} ({y[i]})" if wrong else f"{pred[i]}",
-                         color=WRONG_COLOR if wrong else "black", fontsize=9,
+            ax.set_title(f"✗ {name(pred[i])}\n({name(y[i])})" if wrong and class_names is not None
+                         else f"✗ {name(pred[i])} ({name(y[i])})" if wrong else name(pred[i]),
+                         color=WRONG_COLOR if wrong else "black", fontsize=fontsize,
                          fontweight="bold" if wrong else "normal")
         elif y is not None:
-            ax.set_title(str(y[i]), fontsize=9)
+            ax.set_title(name(y[i]), fontsize=fontsize)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    what = f"A grid of {len(X)} handwritten digits"
+    what = f"A grid of {len(X)} " + ("handwritten digits" if class_names is None else "images")
     if pred is not None and y is not None:
         what += (f", each titled with its predicted label; {_count(n_wrong, 'wrong prediction')} "
                  "marked ✗ in vermillion with the true label in brackets")
@@ -165,11 +174,13 @@ def plot_history(history, title=None, label=None, axes=None, color=None):
     return set_description(fig, (f"{title}. " if title and run == 0 else "") + text + ".")
 
 
-def plot_confusion_matrix(cm, ax=None, title="confusion matrix"):
+def plot_confusion_matrix(cm, ax=None, title="confusion matrix", class_names=None):
     """Heat map of a (K, K) confusion matrix with counts; rows true, columns predicted.
 
-    The diagonal is shown in grey so the off-diagonal mistakes stand out.
+    The diagonal is shown in grey so the off-diagonal mistakes stand out. class_names: optional
+    names by label for the axes (e.g. mnistlib.CLASS_NAMES["fashion-mnist"]).
     """
+    name = _namer(class_names)
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 5.5))
     cm = np.asarray(cm)
@@ -183,10 +194,13 @@ def plot_confusion_matrix(cm, ax=None, title="confusion matrix"):
             ax.text(j, i, cm[i, j], ha="center", va="center", fontsize=8,
                     color="dimgray" if i == j else ("white" if off[i, j] > np.nanmax(off) / 2 else "black"))
     ax.set(xticks=range(K), yticks=range(K), xlabel="predicted", ylabel="true", title=title)
+    if class_names is not None:
+        ax.set_xticklabels([name(k) for k in range(K)], rotation=45, ha="right", fontsize=8)
+        ax.set_yticklabels([name(k) for k in range(K)], fontsize=8)
     text = f"{title}: {K} by {K} counts of {int(cm.sum()):,} examples, rows true class, columns predicted"
     if K > 1 and np.nanmax(off) > 0:
         i, j = np.unravel_index(np.nanargmax(off), off.shape)
-        text += f"; the most frequent mistake is true {i} read as {j} ({cm[i, j]} times)"
+        text += f"; the most frequent mistake is true {name(i)} read as {name(j)} ({cm[i, j]} times)"
     return set_description(ax.figure, text + ".")
 
 
@@ -221,17 +235,19 @@ def plot_weights(W, ncols=10, size=1.1, title=None):
                            "image, blue positive and red negative on a symmetric scale per unit.")
 
 
-def plot_probabilities(X, probs, y=None, ncols=4):
+def plot_probabilities(X, probs, y=None, ncols=4, class_names=None):
     """Each digit beside a bar chart of its 10 class probabilities.
 
-    X: (n, 784); probs: (n, 10); y: optional true labels (n,).
+    X: (n, 784); probs: (n, 10); y: optional true labels (n,); class_names: optional names by
+    label, written under the bars instead of the digits 0-9.
     Bar colours: blue is the true class (so a right prediction is blue), vermillion with
     hatching and a "✗" a wrong prediction, grey the other classes; without y, the
     predicted class is blue.
     """
     n = len(X)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, 2 * ncols, figsize=(ncols * 3.6, nrows * 1.7 + 0.4), squeeze=False,
+    height = 1.7 if class_names is None else 2.3   # room for the names under the bars
+    fig, axes = plt.subplots(nrows, 2 * ncols, figsize=(ncols * 3.6, nrows * height + 0.4), squeeze=False,
                              gridspec_kw={"width_ratios": [1, 1.6] * ncols})
     n_wrong = 0
     for i in range(nrows * ncols):
@@ -259,7 +275,9 @@ def plot_probabilities(X, probs, y=None, ncols=4):
             ax_bar.text(pred, probs[i][pred] + 0.02, "✗", ha="center", va="bottom",
                         color=WRONG_COLOR, fontsize=10, fontweight="bold")
         ax_bar.set(ylim=(0, 1.18), yticks=[0, 0.5, 1], xticks=range(10), ylabel="probability",
-                   xlabel="digit")
+                   xlabel="digit" if class_names is None else "")
+        if class_names is not None:
+            ax_bar.set_xticklabels([str(c) for c in class_names], rotation=90, fontsize=6)
         ax_bar.spines[["top", "right"]].set_visible(False)
         ax_bar.tick_params(labelsize=7)
         marked = {pred: WRONG_COLOR} if wrong else {}   # tick labels repeat the bar colours
@@ -271,7 +289,8 @@ def plot_probabilities(X, probs, y=None, ncols=4):
     key = ("blue: true class    vermillion, hatched, ✗: wrong prediction    grey: other classes"
            if y is not None else "blue: predicted class    grey: other classes")
     fig.text(0.5, 1 - 0.05 / fig.get_figheight(), key, ha="center", va="top", fontsize=9)
-    text = (f"{n} digits, each beside a bar chart of its 10 class probabilities; "
+    text = (f"{n} {'digits' if class_names is None else 'images'}, each beside a bar chart of its 10 class "
+            "probabilities; "
             + ("the predicted class is blue." if y is None
                else "the true class is blue, and every prediction is right." if n_wrong == 0
                else f"the true class is blue, and {_count(n_wrong, 'wrong prediction')} "

@@ -105,7 +105,7 @@ def train(model, X, y, *, X_dev=None, y_dev=None, optimizer=None, epochs=10, bat
     augment: optional function (X_batch, rng) -> X_batch applied to each training batch.
     patience: stop when dev accuracy has not improved for this many epochs, and restore the
         best parameters (needs a dev set).
-    max_loss: treat a batch loss above this as divergence (chance level is ln(10) = 2.3;
+    max_loss: treat a batch loss above this as divergence (chance level is log(10) = 2.3;
         with a stable softmax a runaway loss grows huge long before it becomes inf). None: off.
     Raises TrainingDiverged (with .history) when the loss becomes NaN, infinite or > max_loss.
     """

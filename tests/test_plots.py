@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+import mnistlib  # noqa: E402
 from mnistlib import diagrams, plots  # noqa: E402
 from mnistlib.metrics import calibration_bins, confusion_matrix  # noqa: E402
 from mnistlib.train import History  # noqa: E402
@@ -284,4 +285,22 @@ def test_softmax_jacobian_and_dZ2_pictures():
     sums = [t.get_text() for t in ax.texts][:5]
     assert all(s == "0" or abs(float(s)) < 1e-15 for s in sums)
     assert "every row sums to zero" in plots.describe(fig)
+    plt.close("all")
+
+
+def test_class_names_replace_the_labels_everywhere():
+    names = mnistlib.CLASS_NAMES["fashion-mnist"]
+    cm = np.diag(np.full(10, 50))
+    cm[6, 0] = 9                                     # 9 shirts read as T-shirt/top
+    fig = plots.plot_confusion_matrix(cm, class_names=names)
+    assert "true Shirt read as T-shirt/top (9 times)" in plots.describe(fig)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(names)
+    X, y, pred = np.zeros((3, 784)), np.array([6, 7, 9]), np.array([0, 7, 9])
+    fig = plots.plot_digits(X, y, pred, class_names=names)
+    assert "✗ T-shirt/top\n(Shirt)" in all_text(fig) and "Sneaker" in all_text(fig)
+    assert "3 images" in plots.describe(fig)
+    probs = np.eye(10)[[0, 7, 9]]
+    fig = plots.plot_probabilities(X, probs, y, class_names=names)
+    assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == list(names)
+    assert "3 images" in plots.describe(fig)
     plt.close("all")
