@@ -21,7 +21,8 @@ RETIRED = [
     (r"\$m\$|\(m,|\(784, m\)|\\frac\{1\}\{m\}|/\s*m\b|\bm = Y", "the batch size is N"),
     (r"\$B\$|\(B,|\bB = \d", "the batch size is N (\\mathcal{B} is the set of a mini-batch's rows)"),
     (r"\$d?P\$|\bdP\b|P \\leftarrow", "a parameter is \\theta, its gradient d\\theta"),
-    (r"\\partial L\b|\bL_\{?\\text|\\underbrace\{L\}|L = -\\frac", "the loss is \\mathcal{L}; L is the number of layers"),
+    (r"\\partial L\b|\bL_\{?\\text|\\underbrace\{L\}|L = -\\frac",
+     "the loss is \\mathcal{L}; L is the number of layers"),
 ]
 
 
