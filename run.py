@@ -18,6 +18,7 @@ if sys.version_info[:2] < MIN_PYTHON:
 import argparse  # noqa: E402  (after the version check, so an old Python gets the one-line message)
 import glob  # noqa: E402
 import hashlib  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import shlex  # noqa: E402
@@ -38,6 +39,11 @@ LINTED = ["mnistlib", "tests", "notebooks", "run.py"]  # ruff reads .ipynb too
 WHEELHOUSE = ROOT / "wheelhouse"  # `python run.py wheelhouse` fills it; `--wheels DIR` installs from it
 BUILD_REQUIREMENTS = ["setuptools>=68"]  # pyproject's build backend, needed to install offline
 OLDEST_NOTEBOOK = "notebooks/01_loading_and_exploring.ipynb"
+BROWSER_TESTS = "tests/test_browser.py"  # JupyterLab in a real browser; `pytest tests` leaves it out (conftest.py)
+# JupyterLab settings shipped with the venv (<venv>/share/jupyter/lab/settings/overrides.json), not in the
+# user's home: no "Jupyter news" prompt and no request to the news feed; the file browser opens on
+# notebooks/ because `lab` passes that folder to JupyterLab.
+LAB_SETTINGS = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
 
 
 class StepFailed(Exception):
@@ -60,6 +66,18 @@ def venv_python(venv, windows=None):
     """The interpreter of a venv: venv\\Scripts\\python.exe on Windows, venv/bin/python elsewhere."""
     windows = (os.name == "nt") if windows is None else windows
     return Path(venv) / "Scripts" / "python.exe" if windows else Path(venv) / "bin" / "python"
+
+
+def lab_settings_file(venv):
+    """Where JupyterLab of a venv reads settings that override its defaults (its app settings dir)."""
+    return Path(venv) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+
+
+def write_lab_settings(venv):
+    """Write LAB_SETTINGS into the venv's overrides.json (a user's own settings still take precedence)."""
+    path = lab_settings_file(venv)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(LAB_SETTINGS, indent=2) + "\n", encoding="utf-8")
 
 
 def venv_script(venv, name, windows=None):
@@ -210,7 +228,8 @@ class Runner:
             return vpy
         self.ready.add(vpy)
         stamp = Path(venv) / STAMP_NAME
-        wanted = PYPROJECT.read_bytes() + extras.encode() + (constraints or "").encode()
+        wanted = (PYPROJECT.read_bytes() + extras.encode() + (constraints or "").encode()
+                  + json.dumps(LAB_SETTINGS).encode())
         digest = hashlib.sha256(wanted).hexdigest()
         if vpy.exists() and stamp.exists() and stamp.read_text(encoding="utf-8").strip() == digest:
             return vpy
@@ -232,6 +251,7 @@ class Runner:
                     lambda: constraints_file.write_text(constraints, encoding="utf-8"))
             command += ["-c", constraints_file]
         self.run(command, env=env, replace_env=env is not None)
+        self.do(f"write {lab_settings_file(venv)}", lambda: write_lab_settings(venv))
         self.do(f"write {stamp}", lambda: stamp.write_text(digest + "\n", encoding="utf-8"))
         return vpy
 
@@ -370,6 +390,19 @@ def check_oldest(r):
     r.run([vpy, "-m", "pytest", "tests", OLDEST_NOTEBOOK, *NBVAL], env=quick_env())
 
 
+def check_browser(r):
+    """JupyterLab in a real Chromium (Playwright): notebook 01 runs through the UI without an error, the
+    drawing pad of notebook 07 reads digits drawn with the mouse, nothing but 127.0.0.1 is contacted.
+    Without a browser the test skips (under CI=true it fails), so a skip is reported here too."""
+    python = r.ensure_venv()
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "browser-junit.xml"
+        r.run([python, "-m", "pytest", "-v", "-s", "-rs", BROWSER_TESTS, "--junitxml", report])  # -s: its timings
+        if not r.dry_run and "<skipped" in report.read_text(encoding="utf-8"):
+            raise Skipped("no browser for Playwright (apt-get install chromium, "
+                          "or python -m playwright install chromium)")
+
+
 # The rows of `test` and `test-all`: (name, what it checks, function). To add a check, write
 # `def check_NAME(r)` above (use r.ensure_venv() for .venv's python and r.run([...]) for commands;
 # raise Skipped if it cannot run here) and append a row. `python run.py test-all --only NAME` runs one.
@@ -384,6 +417,7 @@ TEST_ALL_STEPS = [
     ("handouts", "HTML handouts of notebooks/ and student/ that work offline", check_handouts),
     ("offline", "install from a downloaded wheel folder alone, then the pre-flight check", check_offline),
     ("oldest", "unit tests and notebook 01 on the oldest versions pyproject.toml allows", check_oldest),
+    ("browser", "JupyterLab in Chromium: notebook 01 runs, the pad of notebook 07 reads drawn digits", check_browser),
 ]
 
 

@@ -42,6 +42,7 @@ REQUIRED = [  # (import name, distribution name); minimum versions come from pyp
     ("PIL", "pillow"),
     ("tqdm", "tqdm"),
     ("ipywidgets", "ipywidgets"),
+    ("anywidget", "anywidget"),
     ("jupyterlab", "jupyterlab"),
     ("ipykernel", "ipykernel"),
     ("nbval", "nbval"),

@@ -10,6 +10,17 @@ from mnistlib import data
 from mnistlib.download import sha256_of_bytes
 from mnistlib.idx import idx_bytes, write_idx
 
+BROWSER_TESTS = Path(__file__).with_name("test_browser.py")
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Leave the browser tests (JupyterLab in Chromium, a minute) out of `pytest tests`: they run
+    when named, `pytest tests/test_browser.py`, as `python run.py test-all` does."""
+    if Path(collection_path) != BROWSER_TESTS:
+        return None
+    named = {Path(str(arg).split("::")[0]).resolve() for arg in config.args}
+    return True if BROWSER_TESTS not in named else None
+
 
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:

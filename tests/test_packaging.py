@@ -60,3 +60,20 @@ def test_workflow_covers_every_platform_and_the_oldest_and_newest_python():
 
 def test_run_py_refuses_the_python_versions_pyproject_refuses():
     assert run.MIN_PYTHON == run.oldest_python_version()
+
+
+def test_the_drawing_pad_ships_its_browser_module_and_saved_drawings():
+    """draw.js (anywidget loads it from the installed package, no network) and the drawings of notebook 07."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    package_data = re.search(r"^mnistlib = \[(.*)\]$", text, re.M).group(1)
+    for name in ("draw.js", "digit_strokes.json"):
+        assert f'"{name}"' in package_data and (ROOT / "mnistlib" / name).is_file(), name
+    assert "anywidget>=" in text and "playwright>=" in text
+    js = (ROOT / "mnistlib" / "draw.js").read_text(encoding="utf-8")
+    assert "export default" in js and not re.search(r"https?://|import\s", js)  # self-contained
+
+
+def test_ci_installs_a_browser_for_the_browser_test():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "apt-get install -y" in ci and "chromium" in ci
+    assert ci.index("apt-get install -y") < ci.index("make test-all ||")  # before the heavy checks run

@@ -1,6 +1,7 @@
 """run.py, the cross-platform entry point: its table of targets and steps, the command lines it would
 run (--dry-run), the oldest-versions constraints it derives from pyproject.toml, and its errors."""
 import io
+import json
 import os
 import re
 import subprocess
@@ -101,12 +102,13 @@ def test_a_fresh_clone_creates_the_venv_then_installs_once(fresh):
     assert cmds[1] == f"write {venv / '.gitignore'}"  # git ignores the venv, whatever its name
     assert cmds[2] == run.show([python, "-m", "pip", "install", "-e", ".[notebooks,test]"])
     assert sum("pip install" in c for c in cmds) == 1  # once per run, not once per step
-    assert cmds[3] == f"write {venv / '.installed-stamp'}"
+    assert cmds[3] == f"write {run.lab_settings_file(venv)}"  # JupyterLab's settings, in the venv
+    assert cmds[4] == f"write {venv / '.installed-stamp'}"
 
 
 def test_test_lints_then_runs_pytest_and_the_notebooks_in_quick_mode(fresh, monkeypatch):
     python = run.venv_python(fresh / ".venv")
-    cmds = commands(dry_run("test")[0])[4:]
+    cmds = commands(dry_run("test")[0])[5:]
     assert cmds == [
         run.show([python, "-m", "ruff", "check", "mnistlib", "tests", "notebooks", "run.py"]),
         run.show([run.venv_script(fresh / ".venv", "actionlint"), ".github/workflows/ci.yml"]),
@@ -155,6 +157,35 @@ def test_lab_opens_jupyterlab_on_the_notebooks_with_allow_root_only_for_root(fre
     assert commands(dry_run("lab")[0])[-1] == expected + " --allow-root"
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     assert commands(dry_run("lab")[0])[-1] == expected
+
+
+def test_the_venv_carries_jupyterlab_settings_without_the_news_prompt(fresh):
+    """overrides.json in the venv (not the user's home): no "Jupyter news" prompt, no request for news."""
+    venv = fresh / ".venv"
+    path = run.lab_settings_file(venv)
+    assert path == venv / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    run.write_lab_settings(venv)
+    settings = json.loads(path.read_text(encoding="utf-8"))
+    assert settings["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "false",
+                                                                       "checkForUpdates": False}
+    schema = ROOT / ".venv" / "share" / "jupyter" / "lab" / "schemas" / "@jupyterlab" / "apputils-extension"
+    if (schema / "notification.json").is_file():  # the names exist in the installed JupyterLab
+        properties = json.loads((schema / "notification.json").read_text(encoding="utf-8"))["properties"]
+        assert {"fetchNews", "checkForUpdates"} <= set(properties)
+        assert {"const": "false", "title": "Never"} in properties["fetchNews"]["oneOf"]
+
+
+def test_the_browser_check_runs_only_in_test_all_and_pytest_tests_leaves_it_out(fresh):
+    assert "browser" in [n for n, _, _ in run.TEST_ALL_STEPS]
+    assert "browser" not in [n for n, _, _ in run.TEST_STEPS]
+    lines, status = dry_run("test-all", "--only", "browser")
+    assert status == 0 and f"pytest -v -s -rs {run.BROWSER_TESTS} --junitxml" in commands(lines)[-1]
+    collected = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "tests"], cwd=ROOT,
+                               capture_output=True, text=True, encoding="utf-8").stdout
+    assert "test_run.py::" in collected and "test_browser.py" not in collected
+    named = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", run.BROWSER_TESTS], cwd=ROOT,
+                           capture_output=True, text=True, encoding="utf-8").stdout
+    assert "test_browser.py::test_notebook_07" in named
 
 
 def test_no_venv_uses_the_current_python_and_installs_nothing(fresh):
