@@ -77,3 +77,14 @@ def test_ci_installs_a_browser_for_the_browser_test():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "apt-get install -y" in ci and "chromium" in ci
     assert ci.index("apt-get install -y") < ci.index("make test-all ||")  # before the heavy checks run
+
+
+def test_binder_environment_is_the_conda_one_with_python_pinned():
+    # repo2docker looks in binder/ first and parses the Python version only from `python=X.Y`
+    root = (ROOT / "environment.yml").read_text(encoding="utf-8")
+    binder = (ROOT / "binder" / "environment.yml").read_text(encoding="utf-8")
+    body = lambda text: [line for line in text.splitlines() if line and not line.startswith("#")]  # noqa: E731
+    pins = [line for line in body(binder) if line.strip().startswith("- python")]
+    assert pins == ["  - python=3.12"]
+    assert [line for line in body(binder) if line not in pins] == [
+        line for line in body(root) if not line.strip().startswith("- python")]
