@@ -482,10 +482,16 @@ def target_notebooks(r, args):
 
 
 def target_bench(r, args):
+    """Both benchmarks (MLP, then CNN), each with the options in args.rest; `bench mlp ...` or
+    `bench cnn ...` runs one of them."""
     python = r.ensure_venv()
     if r.use_venv:
         r.run([python, "-m", "pip", "install", "-e", ".[bench]"])
-    r.run([python, "bench/bench_mlp.py", *args.rest])
+    rest, which = list(args.rest), ("mlp", "cnn")
+    if rest and rest[0] in which:
+        which, rest = (rest[0],), rest[1:]
+    for name in which:
+        r.run([python, f"bench/bench_{name}.py", *rest])
 
 
 def target_clean(r, args):
@@ -530,7 +536,8 @@ TARGETS = {
     "test-all": ("the heavy checks: " + ", ".join(n for n, _, _ in TEST_ALL_STEPS), target_test_all),
     "test-full": ("unit tests and every notebook at full size (MNIST_QUICK=0)", target_test_full),
     "notebooks": ("re-execute every notebook at full size and store its outputs", target_notebooks),
-    "bench": ("the benchmark: mnistlib against scikit-learn (and PyTorch if installed)", target_bench),
+    "bench": ("the benchmarks: MLP against scikit-learn, CNN (and both against PyTorch if installed); "
+                  "`bench mlp ...` / `bench cnn ...` runs one", target_bench),
     "student": ("make the learners' copies in student/ from notebooks/ (solutions removed)", target_student),
     "preflight": ("check this laptop is ready for a workshop (installs nothing)", target_preflight),
     "handouts": ("render the notebooks to offline HTML in handouts_html/ (--source student)", target_handouts),

@@ -34,8 +34,8 @@ def flops_per_example(sizes):
     """Training FLOPs per example: forward 2*a*b per layer, backward 2*a*b for dW and, except the
     first layer (no gradient w.r.t. the input), 2*a*b for dA. For [784, H, 10]: 4*784*H + 6*H*10."""
     total = 0
-    for l, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        total += (4 if l == 0 else 6) * a * b
+    for layer, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        total += (4 if layer == 0 else 6) * a * b
     return total
 
 
@@ -105,7 +105,7 @@ class TorchRunner:
         self.torch = torch
         torch.manual_seed(seed)
         layers = []
-        for a, b in zip(sizes[:-1], sizes[1:]):
+        for a, b in zip(sizes[:-1], sizes[1:], strict=True):
             layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
         self.model = torch.nn.Sequential(*layers[:-1])
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr, momentum=momentum)
@@ -134,7 +134,8 @@ class ProductsRunner:
 
     def __init__(self, sizes, lr, momentum, seed):
         rng = np.random.default_rng(seed)
-        self.W = [rng.standard_normal((a, b), dtype=np.float32) * 0.01 for a, b in zip(sizes[:-1], sizes[1:])]
+        self.W = [rng.standard_normal((a, b), dtype=np.float32) * 0.01
+                  for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
 
     def epoch(self, X, y, batch_size):
         for i in range(0, len(X), batch_size):
@@ -142,10 +143,10 @@ class ProductsRunner:
             for W in self.W:
                 A.append(A[-1] @ W)
             dZ = A[-1]
-            for l in range(len(self.W) - 1, -1, -1):
-                A[l].T @ dZ
-                if l:
-                    dZ = dZ @ self.W[l].T
+            for layer in range(len(self.W) - 1, -1, -1):
+                A[layer].T @ dZ
+                if layer:
+                    dZ = dZ @ self.W[layer].T
 
 
 RUNNERS = {"mnistlib": MnistlibRunner, "sklearn": SklearnRunner, "torch": TorchRunner,
@@ -241,7 +242,7 @@ def main():
         turn = epoch % len(runners)
         for runner in runners[turn:] + runners[:turn]:
             time.sleep(0.5)  # let the previous framework's worker threads stop spinning
-            seconds[runner.name].append(timed(lambda: runner.epoch(Xe, ye, args.batch_size)))
+            seconds[runner.name].append(timed(lambda r=runner, X_=Xe, y_=ye: r.epoch(X_, y_, args.batch_size)))
             if runner.name in accuracy:
                 accuracy[runner.name].append(runner.accuracy(X_test, y_test))
         print(f"{epoch + 1:>5} {peaks[-1]:>13.1f}"

@@ -6,6 +6,7 @@ One module per idea:
   activations, losses           g(Z) and g'(Z); stable softmax and cross-entropy
   network                       the two-layer network exactly as derived in the notebooks
   mlp                           the same network generalised to any depth (class MLP)
+  layers                        Conv2D, MaxPool2D, Flatten, Dense, ReLU; Sequential and CNN (notebook 09)
   optim, train                  SGD / momentum / Adam, schedules; the training loop
   augment                       random shifts of batches of digits
   metrics, plots, gradcheck     evaluation, figures, numerical gradient checks
@@ -25,6 +26,7 @@ from .errors import (
     TrainingDiverged,
     WriteError,
 )
+from .layers import CNN, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
 from .mlp import MLP
 from .optim import SGD, Adam, cosine_schedule, step_schedule
 from .preprocess import normalize, one_hot, train_dev_split
@@ -35,7 +37,8 @@ __version__ = "0.1.0"
 __all__ = [
     "MNIST", "FASHION_MNIST", "CLASS_NAMES", "MNISTData", "load_mnist", "load_dataset",
     "normalize", "one_hot", "train_dev_split",
-    "MLP", "SGD", "Adam", "cosine_schedule", "step_schedule", "History", "train", "evaluate",
+    "MLP", "CNN", "Sequential", "Conv2D", "MaxPool2D", "Flatten", "Dense", "ReLU",
+    "SGD", "Adam", "cosine_schedule", "step_schedule", "History", "train", "evaluate",
     "save_model", "load_model", "quick_mode",
     "MnistlibError", "DataError", "ChecksumError", "DownloadError", "ShapeError",
     "ModelFileError", "TrainingDiverged", "WriteError",

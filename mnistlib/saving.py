@@ -1,8 +1,9 @@
-"""Save a trained MLP to one .npz file and load it back, validated.
+"""Save a trained MLP (or a layers.Sequential / CNN) to one .npz file and load it back, validated.
 
 The file holds every parameter array ("W1", "b1", ...) and a JSON header
-("meta") with the sizes, activations and init, so `load_model` can rebuild the
-network and check each array's shape before using it.
+("meta") with the sizes, activations and init (for a Sequential: its layer list,
+`Sequential.config()`), so `load_model` can rebuild the network and check each
+array's shape before using it.
 """
 import json
 import os
@@ -16,6 +17,7 @@ from .errors import ModelFileError, WriteError
 from .mlp import MLP
 
 FORMAT = "mnistlib-mlp-1"
+SEQUENTIAL_FORMAT = "mnistlib-sequential-1"
 
 
 def save_model(path, model, **extra):
@@ -26,8 +28,11 @@ def save_model(path, model, **extra):
     written (an existing file at `path` is then left as it was).
     """
     path = Path(path)
-    meta = {"format": FORMAT, "sizes": list(model.sizes), "activations": model.activations,
-            "init": model.init, **extra}
+    if hasattr(model, "config"):  # a layers.Sequential (e.g. a CNN): its layer list rebuilds it
+        meta = {"format": SEQUENTIAL_FORMAT, "config": model.config(), **extra}
+    else:
+        meta = {"format": FORMAT, "sizes": list(model.sizes), "activations": model.activations,
+                "init": model.init, **extra}
     for key, value in extra.items():
         try:
             json.dumps(value, default=_numpy_scalar)
@@ -110,11 +115,13 @@ def load_model(path):
         meta = json.loads(str(arrays.pop("meta")))
         if not isinstance(meta, dict):
             raise ValueError(f"expected a JSON object, found {type(meta).__name__}")
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT!r}")
-        sizes = checked_sizes(meta["sizes"])
+        if meta.get("format") not in (FORMAT, SEQUENTIAL_FORMAT):
+            raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT!r} or {SEQUENTIAL_FORMAT!r}")
+        sizes = checked_sizes(meta["sizes"]) if meta["format"] == FORMAT else None
     except (ValueError, KeyError) as e:
         raise ModelFileError(f"{path}: bad model header ({_reason(e)})") from None
+    if meta["format"] == SEQUENTIAL_FORMAT:
+        return _load_sequential(path, meta, arrays)
     expected = {}  # W_l: (sizes[l-1], sizes[l]), b_l: (sizes[l],) for layers l = 1..L
     for i in range(1, len(sizes)):
         expected[f"W{i}"], expected[f"b{i}"] = (sizes[i - 1], sizes[i]), (sizes[i],)
@@ -133,6 +140,27 @@ def load_model(path):
         raise ModelFileError(f"{path}: bad model header ({_reason(e)})") from None
     for name in expected:
         model.params[name] = arrays[name].astype(model.dtype)
+    model.meta = meta
+    return model
+
+
+def _load_sequential(path, meta, arrays):
+    """A layers.Sequential from its header's layer list, every stored array checked against it."""
+    from .layers import Sequential
+    try:
+        model = Sequential.from_config(meta["config"])
+    except (ValueError, KeyError, TypeError) as e:  # ShapeError is a ValueError
+        raise ModelFileError(f"{path}: bad model header ({_reason(e)})") from None
+    if set(arrays) != set(model.params):
+        raise ModelFileError(f"{path}: expected arrays {sorted(model.params)}, found {sorted(arrays)}")
+    for name, theta in model.params.items():
+        A = arrays[name]
+        if A.shape != theta.shape:
+            raise ModelFileError(f"{path}: {name} should have shape {theta.shape} for the layers in "
+                                 f"the header, found {A.shape}")
+        if not np.issubdtype(A.dtype, np.floating) or not np.isfinite(A).all():
+            raise ModelFileError(f"{path}: {name} holds non-finite or non-float values")
+        theta[...] = A  # in place: the layers read these very arrays
     model.meta = meta
     return model
 

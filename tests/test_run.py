@@ -197,8 +197,10 @@ def test_no_venv_uses_the_current_python_and_installs_nothing(fresh):
 def test_bench_and_clean(fresh):
     python = run.venv_python(fresh / ".venv")
     cmds = commands(dry_run("bench")[0])
-    assert cmds[-2:] == [run.show([python, "-m", "pip", "install", "-e", ".[bench]"]),
-                         run.show([python, "bench/bench_mlp.py"])]
+    assert cmds[-3:] == [run.show([python, "-m", "pip", "install", "-e", ".[bench]"]),
+                         run.show([python, "bench/bench_mlp.py"]), run.show([python, "bench/bench_cnn.py"])]
+    assert commands(dry_run("bench", "cnn", "--", "--epochs", "1")[0])[-1] == run.show(
+        [python, "bench/bench_cnn.py", "--epochs", "1"])
     (fresh / ".venv").mkdir()
     assert commands(dry_run("clean")[0]) == [f"remove {fresh / '.venv'}"]
     assert (fresh / ".venv").is_dir()  # a dry run removes nothing
