@@ -36,7 +36,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .errors import ShapeError
-from .losses import log_softmax
+from .losses import log_softmax, loss_and_output_grad
 from .network import check_input, init_layer
 
 
@@ -436,14 +436,8 @@ class Sequential:
         The same softmax + cross-entropy head as MLP.loss_and_grads (scale: see SGD.grad_scale).
         """
         Z, caches = self.forward(X)
-        if Y.shape != Z.shape:
-            raise ShapeError(f"targets Y have shape {Y.shape} but the logits have shape {Z.shape}")
-        log_probs = log_softmax(Z)
-        loss = float(-(Y * log_probs).sum() / X.shape[0])
-        probs = np.exp(log_probs)
-        probs[log_probs < -60] = 0  # as in MLP: no float32 subnormals in the gradients
-        dZ = (probs - Y) * (scale / X.shape[0])
-        return loss, self.backward(caches, dZ.astype(Z.dtype, copy=False)), Z
+        loss, dZ = loss_and_output_grad(Z, Y, scale)   # the same head as MLP's
+        return loss, self.backward(caches, dZ), Z
 
     def chunk_size(self, max_mb=128):
         """Rows per chunk for logits(): the largest batch whose biggest im2col buffer stays under max_mb."""

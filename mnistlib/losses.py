@@ -43,3 +43,22 @@ def softmax_cross_entropy_grad(Z, Y):
     The fused form: softmax and cross-entropy differentiated together.
     """
     return (softmax(Z) - Y) / Z.shape[0]
+
+
+def loss_and_output_grad(Z, Y, scale=1.0):
+    """The networks' output head: mean cross-entropy and its gradient with respect to the logits.
+
+    Z: (N, K) logits; Y: (N, K) one-hot. Returns (loss, dZ): the loss as a float and
+    dZ (N, K) = scale * (softmax(Z) - Y) / N in Z's dtype. scale multiplies the gradient at no
+    cost (see SGD.grad_scale). Probabilities below e^-60 become exactly 0 (a change of < 1e-26):
+    otherwise a confident network's gradients fill with float32 subnormals, which slow the
+    matrix products of the backward pass many-fold.
+    """
+    if Y.shape != Z.shape:
+        raise ShapeError(f"targets Y have shape {Y.shape} but the logits have shape {Z.shape}")
+    log_probs = log_softmax(Z)
+    loss = float(-(Y * log_probs).sum() / Z.shape[0])
+    probs = np.exp(log_probs)
+    probs[log_probs < -60] = 0
+    dZ = (probs - Y) * (scale / Z.shape[0])
+    return loss, dZ.astype(Z.dtype, copy=False)

@@ -15,8 +15,7 @@ names {"dW1", "db1", ...}. Everything is float32 by default.
 import numpy as np
 
 from .activations import get_activation, relu, relu_grad
-from .errors import ShapeError
-from .losses import log_softmax
+from .losses import log_softmax, loss_and_output_grad
 from .network import check_input, init_layer
 
 
@@ -105,16 +104,8 @@ class MLP:
         so scaling the small (N, K) output delta scales them all (see SGD.grad_scale).
         """
         Z, cache = self.forward(X)
-        if Y.shape != Z.shape:
-            raise ShapeError(f"targets Y have shape {Y.shape} but the logits have shape {Z.shape}")
-        log_probs = log_softmax(Z)
-        loss = float(-(Y * log_probs).sum() / X.shape[0])
-        probs = np.exp(log_probs)
-        # Probabilities below e^-60 become exactly 0 (a change of < 1e-26): otherwise a confident
-        # network's gradients fill with float32 subnormals, which slow matrix products many-fold.
-        probs[log_probs < -60] = 0
-        dZ = (probs - Y) * (scale / X.shape[0])
-        return loss, self.backward(cache, dZ.astype(Z.dtype, copy=False)), Z
+        loss, dZ = loss_and_output_grad(Z, Y, scale)   # (softmax(Z) - Y) * scale / N, tiny probabilities 0
+        return loss, self.backward(cache, dZ), Z
 
     def logits(self, X, batch_size=10_000):
         """Logits (N, K) for X (N, sizes[0]), computed in chunks to bound memory."""

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from mnistlib.activations import ACTIVATIONS, get_activation
-from mnistlib.losses import cross_entropy, log_softmax, softmax, softmax_cross_entropy_grad
+from mnistlib.errors import ShapeError
+from mnistlib.losses import cross_entropy, log_softmax, loss_and_output_grad, softmax, softmax_cross_entropy_grad
 
 
 def test_softmax_rows_sum_to_one_and_survive_huge_logits():
@@ -57,3 +58,22 @@ def test_activations_keep_float32_and_do_not_overflow():
         assert A.dtype == np.float32 and dA.dtype == np.float32, name
         assert np.isfinite(A).all() and np.isfinite(dA).all(), name
     np.testing.assert_array_equal(ACTIVATIONS["relu"][0](Z), [0, 0, 0, 1, 1000])
+
+
+def test_the_output_head_is_cross_entropy_and_its_fused_gradient():
+    rng = np.random.default_rng(3)
+    Z = rng.normal(0, 3, size=(7, 4))
+    Y = np.eye(4)[rng.integers(0, 4, 7)]
+    loss, dZ = loss_and_output_grad(Z, Y, scale=-0.5)
+    assert loss == pytest.approx(cross_entropy(Z, Y), rel=1e-15)
+    want = -0.5 * softmax_cross_entropy_grad(Z, Y)
+    # exp(log p) and the direct softmax round differently: exp turns the log's absolute rounding
+    # (a few ulps of |log p|) into a relative error of p, so allow 4u(2 + |log p|) per probability
+    p = softmax(Z)
+    bound = 4 * 2.0 ** -53 * (2 + np.abs(np.log(p))) * 0.5 * p / 7 + 4 * 2.0 ** -53 * np.abs(want)
+    assert (np.abs(dZ - want) <= bound).all()
+    Z[0, 0] = 200.0                                   # class 0 certain in row 0: the others' e^-200 become 0
+    _, dZ = loss_and_output_grad(Z, Y)
+    assert (dZ[0, 1:] == -Y[0, 1:] / 7).all()
+    with pytest.raises(ShapeError, match=r"targets Y have shape \(7, 3\) but the logits have shape \(7, 4\)"):
+        loss_and_output_grad(Z, Y[:, :3])
