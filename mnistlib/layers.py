@@ -88,12 +88,15 @@ class Conv2D(Layer):
     becomes one row of `cols` (N H_out W_out, k_h k_w C_in), taken with sliding_window_view and
     copied once; then Y = cols @ W_mat + b with W_mat (k_h k_w C_in, C_out). Backward:
     db = sum of dY, dW_mat = cols.T @ dY, dcols = dY @ W_mat.T, and col2im adds each column block
-    back where it came from: a loop over the k_h k_w kernel offsets, each adding one strided slice.
+    back where it came from (one strided addition per kernel offset, or per kernel row and output
+    column, which is the same sum in longer runs: see col2im).
 
     reuse_buffers: keep the two largest arrays (cols and dcols, e.g. 80 MB each for a 5x5x32->64
     layer at batch 128) from batch to batch instead of allocating them anew (page faults cost ~20 %).
     A cache is then valid only until this layer's next forward; backward checks that.
     """
+
+    COL2IM_BLOCK = 8  # images per block in col2im (measured on 2 cores: 8 beat 4, 16 and the whole batch)
 
     def __init__(self, out_channels, kernel, stride=1, padding=0, init="he", reuse_buffers=True):
         self.out_channels = int(out_channels)
@@ -148,6 +151,18 @@ class Conv2D(Layer):
             buf = self._buffers[name] = np.empty(size, dtype)
         return buf[:size].reshape(shape)
 
+    def _padded(self, name, shape, dtype):
+        """A zero-filled array of `shape` for the padded input, kept across batches when reuse_buffers.
+
+        Each batch writes only the inside, so the zero border is set once, when the buffer is made.
+        """
+        if not self.reuse_buffers:
+            return np.zeros(shape, dtype)
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self._buffers[name] = np.zeros(shape, dtype)
+        return buf
+
     def im2col(self, X, dtype):
         """X (N, C_in, H_in, W_in) -> cols (N H_out W_out, k_h k_w C_in), columns ordered (k_h, k_w, C_in)."""
         N, C, H, W_ = X.shape
@@ -155,8 +170,8 @@ class Conv2D(Layer):
         s, p = self.stride, self.padding
         x = X.transpose(0, 2, 3, 1)  # (N, H_in, W_in, C_in): a view, contiguous for our own activations
         if p:
-            xp = np.zeros((N, H + 2 * p, W_ + 2 * p, C), dtype)
-            xp[:, p:p + H, p:p + W_] = x
+            xp = self._padded("xp", (N, H + 2 * p, W_ + 2 * p, C), dtype)
+            xp[:, p:p + H, p:p + W_] = x  # the border stays zero: only the inside is ever written
         else:
             xp = x
         # (N, H_in + 2p - k_h + 1, W_in + 2p - k_w + 1, C_in, k_h, k_w): every window, no copy yet
@@ -169,19 +184,26 @@ class Conv2D(Layer):
     def col2im(self, dcols, in_shape, out_hw):
         """The adjoint of im2col: dcols (N H_out W_out, k_h k_w C_in) -> dX (N, C_in, H_in, W_in).
 
-        Each input pixel receives the sum of the entries of every window it was copied into:
-        one strided slice per kernel offset (u, v), k_h k_w additions in all.
+        Each input pixel receives the sum of the entries of every window it was copied into. Written
+        as one strided addition per kernel offset (u, v) this is k_h k_w additions of runs of C_in
+        numbers; here the additions are per kernel row u and output column τ instead: the window's
+        k_w pixels of one row, k_w C_in numbers, are contiguous both in dcols and in the padded dX
+        (channels-last), so each addition moves runs 5x longer (for 5x5). Blocks of a few images keep
+        the padded dX in the cache. Measured on 2 cores: 2x faster than the (u, v) loop.
         """
         N, C, H, W_ = in_shape
         kh, kw = self.kernel
         s, p = self.stride, self.padding
         Ho, Wo = out_hw
-        d = dcols.reshape(N, Ho, Wo, kh, kw, C)
-        dxp = np.zeros((N, H + 2 * p, W_ + 2 * p, C), dcols.dtype)
-        for u in range(kh):
-            for v in range(kw):
-                dxp[:, u:u + s * Ho:s, v:v + s * Wo:s] += d[:, :, :, u, v]
-        return dxp[:, p:p + H, p:p + W_].transpose(0, 3, 1, 2)
+        Hp, Wp = H + 2 * p, W_ + 2 * p
+        d = dcols.reshape(N, Ho, Wo, kh, kw * C)
+        dxp = np.zeros((N, Hp, Wp * C), dcols.dtype)      # the padded dX, (N, H_in + 2p, (W_in + 2p) C_in)
+        for i in range(0, N, self.COL2IM_BLOCK):
+            block, d_block = dxp[i:i + self.COL2IM_BLOCK], d[i:i + self.COL2IM_BLOCK]
+            for u in range(kh):
+                for t in range(Wo):                       # output column τ = t: input columns s τ .. s τ + k_w - 1
+                    block[:, u:u + s * (Ho - 1) + 1:s, s * t * C:(s * t + kw) * C] += d_block[:, :, t, u]
+        return dxp.reshape(N, Hp, Wp, C)[:, p:p + H, p:p + W_].transpose(0, 3, 1, 2)
 
     def forward(self, p, X):
         """X (N, C_in, H_in, W_in) -> Y (N, C_out, H_out, W_out) and the cache for backward."""
@@ -278,15 +300,16 @@ class MaxPool2D(Layer):
         if dY.shape != Y.shape:
             raise ShapeError(f"{self!r}: dY should have shape {Y.shape}, got {dY.shape}")
         dX = np.zeros_like(X)
-        taken = np.zeros(Y.shape, bool)  # windows whose maximum has been found already
-        for sl in self._slices(X.shape, *Y.shape[2:]):
-            first = X[sl] == Y
-            first &= ~taken
-            taken |= first
-            if self.stride >= self.size:  # windows do not overlap: each input pixel is in one window
-                dX[sl] = dY * first
+        left = dY  # each window's gradient not yet handed out: all of it, until its first maximum takes it
+        slices = list(self._slices(X.shape, *Y.shape[2:]))
+        for k, sl in enumerate(slices):
+            share = left * (X[sl] == Y)             # dY where this slice holds the window's (first) maximum
+            if self.stride >= self.size:            # windows do not overlap: each input pixel is in one window
+                dX[sl] = share
             else:
-                dX[sl] += dY * first
+                dX[sl] += share
+            if k < len(slices) - 1:
+                left = left - share                 # exactly 0 where taken: later ties get nothing
         return dX, {}
 
 
