@@ -40,6 +40,9 @@ WHEELHOUSE = ROOT / "wheelhouse"  # `python run.py wheelhouse` fills it; `--whee
 BUILD_REQUIREMENTS = ["setuptools>=68"]  # pyproject's build backend, needed to install offline
 OLDEST_NOTEBOOK = "notebooks/01_loading_and_exploring.ipynb"
 BROWSER_TESTS = "tests/test_browser.py"  # JupyterLab in a real browser; `pytest tests` leaves it out (conftest.py)
+TORCH_TESTS = "tests/test_torch.py"  # the PyTorch extra (`python run.py torch`); `pytest tests` leaves it out too
+TORCH_NOTEBOOK = "notebooks/11_pytorch.ipynb"  # the `torch` step runs it (quick mode) once it exists
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"  # PyTorch's own index of CPU-only builds
 # JupyterLab settings shipped with the venv (<venv>/share/jupyter/lab/settings/overrides.json), not in the
 # user's home: no "Jupyter news" prompt and no request to the news feed; the file browser opens on
 # notebooks/ because `lab` passes that folder to JupyterLab.
@@ -403,6 +406,50 @@ def check_browser(r):
                           "or python -m playwright install chromium)")
 
 
+def install_torch(r):
+    """`pip install -e .[torch]` into .venv, as it is (pip finds the pinned CPU build where the configured
+    index or find-links has it), else again from PyTorch's CPU index with PyPI for everything else. The
+    pin torch==2.13.0+cpu (Linux, Windows) cannot pull PyPI's multi-GB CUDA build: PyPI has no +cpu
+    builds, so the first attempt fails fast there. ensure_venv's stamp is left alone (extras it does not
+    know about survive its reinstalls), so `make test` does not reinstall afterwards. Returns the python;
+    raises StepFailed when torch still does not import (with --no-venv nothing is installed: it says how)."""
+    python = r.ensure_venv()
+    if r.use_venv:
+        command = [python, "-m", "pip", "install", "-e", ".[torch]"]
+        fallback = command + ["--index-url", TORCH_CPU_INDEX, "--extra-index-url", "https://pypi.org/simple"]
+        if r.wheels is not None:  # offline: the wheel folder alone, no second attempt
+            r.run([python, "-m", "pip", "--isolated", "install", "--no-index", "--find-links", r.wheels,
+                   "-e", ".[torch]"], env=offline_env(), replace_env=True)
+        elif r.run(command, check=False) != 0:
+            r.say(f"pip found no torch CPU build there: trying PyTorch's CPU index, {TORCH_CPU_INDEX}")
+            r.run(fallback)
+        elif r.dry_run:
+            r.say("  (if pip finds no torch CPU build there: + " + show(fallback) + ")")
+    else:
+        r.say("  (--no-venv: nothing is installed; this Python needs torch already)")
+    if r.dry_run:
+        return python
+    found = subprocess.run([str(python), "-c", "import torch; print(torch.__version__)"],
+                           capture_output=True, text=True, encoding="utf-8")
+    if found.returncode != 0:
+        by_hand = f'pip install "torch==2.13.0" --index-url {TORCH_CPU_INDEX}'
+        raise StepFailed(f"torch does not import in {python}" + (" after the install" if r.use_venv else
+                         f" (--no-venv installs nothing: {by_hand})"))
+    r.say(f"torch {found.stdout.strip()} in {python}")
+    return python
+
+
+def check_torch(r):
+    """The PyTorch extra: install it, then tests/test_torch.py (the bridge's logits and gradients against
+    mnistlib's, the same training, a 2-process DDP run with torchrun), then notebook 11 when it exists."""
+    python = install_torch(r)
+    r.run([python, "-m", "pytest", "-v", "-s", "-rs", TORCH_TESTS])  # -s: the measured differences and timings
+    if (ROOT / TORCH_NOTEBOOK).exists():
+        r.run([python, "-m", "pytest", TORCH_NOTEBOOK, *NBVAL], env=quick_env())
+    else:
+        r.say(f"  ({TORCH_NOTEBOOK} does not exist yet: not run)")
+
+
 # The rows of `test` and `test-all`: (name, what it checks, function). To add a check, write
 # `def check_NAME(r)` above (use r.ensure_venv() for .venv's python and r.run([...]) for commands;
 # raise Skipped if it cannot run here) and append a row. `python run.py test-all --only NAME` runs one.
@@ -418,6 +465,7 @@ TEST_ALL_STEPS = [
     ("offline", "install from a downloaded wheel folder alone, then the pre-flight check", check_offline),
     ("oldest", "unit tests and notebook 01 on the oldest versions pyproject.toml allows", check_oldest),
     ("browser", "JupyterLab in Chromium: notebook 01 runs, the pad of notebook 07 reads drawn digits", check_browser),
+    ("torch", "PyTorch extra: the bridge, same gradients and logits, and a 2-process DDP run (torchrun)", check_torch),
 ]
 
 
@@ -528,6 +576,10 @@ def target_constraints(r, args):
     r.say(oldest_constraints().rstrip("\n"))
 
 
+def target_torch(r, args):
+    install_torch(r)
+
+
 # name -> (help, function). The Makefile has one rule per name, each `python3 run.py NAME`.
 TARGETS = {
     "venv": ("create .venv and install mnistlib with the notebook and test tools", target_venv),
@@ -540,6 +592,7 @@ TARGETS = {
                   "`bench mlp ...` / `bench cnn ...` runs one", target_bench),
     "student": ("make the learners' copies in student/ from notebooks/ (solutions removed)", target_student),
     "preflight": ("check this laptop is ready for a workshop (installs nothing)", target_preflight),
+    "torch": ("install PyTorch's CPU build into .venv (the optional `torch` extra, for notebook 11)", target_torch),
     "handouts": ("render the notebooks to offline HTML in handouts_html/ (--source student)", target_handouts),
     "wheelhouse": ("download every wheel into wheelhouse/ (or DIR) for an offline install", target_wheelhouse),
     "clean": ("remove .venv, .venv-oldest and .pytest_cache", target_clean),

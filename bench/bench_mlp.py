@@ -1,4 +1,5 @@
-"""Benchmark: the same 784-800-10 MLP trained by mnistlib, scikit-learn and PyTorch (CPU).
+"""Benchmark: the same 784-800-10 MLP trained by mnistlib, scikit-learn and PyTorch (CPU),
+and by mnistlib through its own autograd (mnistlib.autograd, notebook 10).
 
 Same network (ReLU, softmax + cross-entropy), same optimiser (SGD, momentum 0.9,
 lr 0.05, batch 128), float32, and the same data order: one shuffled order per
@@ -7,7 +8,8 @@ order rotating from epoch to epoch), so the machine's state affects them alike.
 Only one of them computes at a time: on a small machine, two BLAS-heavy
 processes at once slow each other far more than their share.
 
-Prints seconds per epoch and test accuracy for each, the ratios mnistlib/peer,
+Prints seconds per epoch and test accuracy for each, the ratios mnistlib/peer, the autograd
+overhead (autograd / mnistlib's hand-written backward: same model, same arithmetic),
 mnistlib's achieved GFLOP/s as a fraction of the peak float32 matrix-product
 rate (measured before every epoch: the best of the run, and the one just before
 each epoch), the rate of the step's matrix products alone (a ceiling, timed in
@@ -27,7 +29,7 @@ import time
 
 import numpy as np
 
-FRAMEWORKS = ("mnistlib", "sklearn", "torch")
+FRAMEWORKS = ("mnistlib", "autograd", "sklearn", "torch")
 
 
 def flops_per_example(sizes):
@@ -76,6 +78,16 @@ class MnistlibRunner:
 
     def accuracy(self, X, y):
         return float((self.model.predict(X) == y).mean())
+
+
+class AutogradRunner(MnistlibRunner):
+    """The same MLP and optimiser, its gradients computed by mnistlib.autograd instead of MLP.backward."""
+    name = "autograd"
+
+    def __init__(self, sizes, lr, momentum, seed):
+        super().__init__(sizes, lr, momentum, seed)
+        from mnistlib.autograd import AutogradNet
+        self.model = AutogradNet(self.model)
 
 
 class SklearnRunner:
@@ -149,12 +161,12 @@ class ProductsRunner:
                     dZ = dZ @ self.W[layer].T
 
 
-RUNNERS = {"mnistlib": MnistlibRunner, "sklearn": SklearnRunner, "torch": TorchRunner,
+RUNNERS = {"mnistlib": MnistlibRunner, "autograd": AutogradRunner, "sklearn": SklearnRunner, "torch": TorchRunner,
            "products": ProductsRunner}
 
 
 def available(name):
-    return name == "mnistlib" or importlib.util.find_spec(name) is not None
+    return name in ("mnistlib", "autograd") or importlib.util.find_spec(name) is not None
 
 
 def rss_mb(field="VmHWM"):
@@ -251,8 +263,12 @@ def main():
 
     median = {n: float(np.median(seconds[n])) for n in timed_names}
     print("\nmedian seconds per epoch: " + ", ".join(f"{n} {median[n]:.2f}" for n in timed_names))
+    if "autograd" in median and "mnistlib" in median:
+        per_epoch = np.median(np.array(seconds["autograd"]) / np.array(seconds["mnistlib"]))
+        print(f"autograd overhead, autograd / mnistlib: {median['autograd'] / median['mnistlib']:.2f} "
+              f"(median of the per-epoch ratios: {per_epoch:.2f}; target at most 1.3)")
     for n in names:
-        if n != "mnistlib" and "mnistlib" in median:
+        if n not in ("mnistlib", "autograd") and "mnistlib" in median:
             per_epoch = np.median(np.array(seconds["mnistlib"]) / np.array(seconds[n]))
             print(f"ratio mnistlib / {n}: {median['mnistlib'] / median[n]:.2f} "
                   f"(median of the per-epoch ratios: {per_epoch:.2f})")

@@ -12,6 +12,8 @@ One module per idea:
   metrics, plots, gradcheck     evaluation, figures, numerical gradient checks
   rounding                      float32 error bounds: how far a result may be from the exact one
   saving                        save_model / load_model (.npz, validated)
+  autograd                      reverse-mode automatic differentiation over NumPy arrays (notebook 10)
+  torch_bridge, ddp             the same networks in PyTorch, and trained on several processes (optional extra)
 """
 import os
 

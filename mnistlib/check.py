@@ -1,4 +1,4 @@
-"""Instant, specific feedback on the exercises of notebooks 01-05.
+"""Instant, specific feedback on the exercises of notebooks 01-05 and 10.
 
 In the notebooks the central pieces are exercises you write yourself. Right after
 each one, a single line checks it:
@@ -27,6 +27,7 @@ The exercises, by notebook (``all_names()`` lists them):
     03  backward(params, cache, Y)            numerical_gradient(f, theta, eps)
     04  update(params, grads, lr)             iterate_minibatches(X, Y, batch_size, rng)
     05  confusion_matrix(y_true, y_pred, num_classes=10)   precision_recall(cm)
+    10  unbroadcast(grad, shape)
 
 Each check below is a short function: it builds the inputs, lists the mistakes it can
 recognise as (test, message) pairs, and hands both to ``_exercise``, the small engine
@@ -60,6 +61,7 @@ EXERCISES = {
     "03": ["backward", "numerical_gradient"],
     "04": ["update", "iterate_minibatches"],
     "05": ["confusion_matrix", "precision_recall"],
+    "10": ["unbroadcast"],
 }
 
 FALLBACK = " — continuing with mnistlib's version"
@@ -991,3 +993,40 @@ def precision_recall(fn):
                      [_Case((cm,), ("cm",), diagnoses, labels=labels)],
                      f"precision = diagonal / column sums and recall = diagonal / row sums for a "
                      f"random ({k}, {k}) confusion matrix; cm unchanged")
+
+
+# ---------------------------------------------------------------------------------------
+# 10 Autograd from scratch
+# ---------------------------------------------------------------------------------------
+
+def unbroadcast(fn):
+    """Check unbroadcast(grad, shape): grad summed down to `shape` (an operand's shape before broadcasting).
+
+    Four cases with N = 7 rows and K = 4 columns: a bias (K,), a row (1, K), a column (N, 1), and
+    a leading axis broadcasting added ((2, N, K) -> (N, K)).
+    """
+    from .autograd import unbroadcast as reference  # autograd imports layers, which imports this package
+
+    rng = _rng()
+    grads = [rng.normal(size=(N, K)), rng.normal(size=(N, K)), rng.normal(size=(N, K)), rng.normal(size=(2, N, K))]
+    shapes = [(K,), (1, K), (N, 1), (N, K)]
+    common = [
+        (lambda t: np.ndim(t.got) == 0 or _shape(t.got) == (1,) * len(t.inputs[1]),
+         "summed over every axis: sum only over the axes broadcasting stretched (the bias gradient "
+         "of notebook 03 sums over rows, not over everything)"),
+        (lambda t: _shape(t.got) == t.inputs[0].shape,
+         lambda t: (f"returned the gradient at the output's shape {t.inputs[0].shape}; an operand of shape "
+                    f"{tuple(t.inputs[1])} needs a gradient of shape {tuple(t.inputs[1])}: sum the stretched axes")),
+        (lambda t: _near(_ratio(t.want, t.got), t.inputs[0].size / t.want.size),
+         "averaged (mean) instead of summing: an operand used along a stretched axis gets the sum of "
+         "the gradients of all its uses"),
+        (lambda t: _close(np.squeeze(t.got), np.squeeze(t.want)),
+         lambda t: (f"has shape {_shape(t.got)}: right numbers, but the gradient must have exactly the operand's "
+                    f"shape {tuple(t.inputs[1])} (sum with keepdims=True over axes of size 1, or reshape)")),
+        (lambda t: len(t.inputs[1]) == 2 and t.inputs[1][1] == 1 and _close(t.got, t.inputs[0].sum(axis=0)),
+         "summed over the rows (axis 0), but this operand (N, 1) was stretched along the columns: sum axis 1"),
+    ]
+    cases = [_Case((g, s), ("grad", "shape"), common) for g, s in zip(grads, shapes, strict=True)]
+    return _exercise("unbroadcast", fn, reference, cases,
+                     f"({N}, {K}) summed to ({K},), (1, {K}) and ({N}, 1), and (2, {N}, {K}) to ({N}, {K}): "
+                     "sums over exactly the broadcast axes, shapes kept; grad unchanged")

@@ -387,3 +387,94 @@ def plot_dZ2(dZ2, y=None, max_rows=20):
         f"Heat map of the output gradient dZ2 = (A2 - Y)/N for {n} examples (rows) and {K} classes "
         "(columns): one negative entry per row at the true class, small positive entries elsewhere; "
         f"every row sums to zero (largest |row sum| {worst:.0e})."))
+
+
+# ---------------------------------------------------------------- 6. the graph autograd built
+def _tensor_label(node):
+    """Two lines: the operation (or a leaf's name) and the shape, e.g. "add" / "Z1 (N, 7)"."""
+    shape = "scalar" if node.value.ndim == 0 else str(tuple(node.value.shape))
+    if not node.op:
+        return f"{node.name or 'constant'}\n{shape}"
+    return f"{node.op}\n{node.name + ' ' if node.name else ''}{shape}"
+
+
+def draw_tensor_graph(loss_tensor, title=None, fontsize=9):
+    """The graph an autograd Tensor was computed by (mnistlib.autograd.graph), left to right.
+
+    Each node is a box with its operation (or, for a leaf, its name) and its shape; each edge an
+    arrow from an input to the operation that used it (twice for x * x). Columns are depths: an
+    operation sits one column right of its deepest input, a leaf one column left of its first use.
+    Styles: parameters (leaves with requires_grad, which receive `.grad`) framed in the backward
+    colour; data (X, Y and results computed from data only: no gradient) grey; operations framed
+    in the forward colour. Returns the Figure.
+    """
+    from matplotlib.patches import Patch
+
+    nodes, edges = loss_tensor.graph()
+    depth, children = {}, {id(n): [] for n in nodes}
+    for node in nodes:  # topological order: every parent first
+        depth[id(node)] = 1 + max((depth[id(p)] for p in node.parents), default=-1)
+        for p in node.parents:
+            children[id(p)].append(node)
+    for node in nodes:  # leaves move right, next to their first use
+        if not node.parents and children[id(node)]:
+            depth[id(node)] = min(depth[id(c)] for c in children[id(node)]) - 1
+
+    def kind(node):
+        if not node.requires_grad:
+            return "data"
+        return "operation" if node.parents else "parameter"
+
+    # within a column: operations on the main row (y = 0, then downwards), parameters above, data below
+    labels = {id(n): _tensor_label(n) for n in nodes}
+    widths = {k: 0.3 + 0.6 * fontsize / 72 * max(map(len, t.split("\n"))) for k, t in labels.items()}
+    dx, dy, height = max(1.6, max(widths.values()) + 0.5), 0.95, 0.62
+    pos = {}
+    for d in range(max(depth.values()) + 1):
+        column = [n for n in nodes if depth[id(n)] == d]
+        ops = [n for n in column if kind(n) == "operation"]
+        for i, n in enumerate(ops):
+            pos[id(n)] = (d * dx, -i * dy)
+        for i, n in enumerate(n for n in column if kind(n) == "parameter"):
+            pos[id(n)] = (d * dx, (i + 1) * dy)
+        for i, n in enumerate(n for n in column if kind(n) == "data"):
+            pos[id(n)] = (d * dx, -(len(ops) + i) * dy)
+    xs, ys = zip(*pos.values(), strict=True)
+    fig, ax = plt.subplots(figsize=(max(xs) + dx + 0.4, max(ys) - min(ys) + 2.2))
+    styles = {"parameter": dict(color=BACKWARD, lw=2.2), "data": dict(color="dimgray", fill="#F2F2F2"),
+              "operation": dict(color=FORWARD)}
+    for n in nodes:
+        _box(ax, pos[id(n)], labels[id(n)], width=widths[id(n)], height=height, fontsize=fontsize,
+             **styles[kind(n)])
+    drawn = {}
+    for c in nodes:  # arrows into c: level ones to its left side, the others to its top or bottom edge
+        (x1, y1), w = pos[id(c)], widths[id(c)]
+        ins = sorted(c.parents, key=lambda p: abs(pos[id(p)][1] - y1))
+        above = [p for p in ins if pos[id(p)][1] > y1]
+        below = [p for p in ins if pos[id(p)][1] < y1]
+        for p in ins:
+            x0, y0 = pos[id(p)]
+            repeat = drawn[(id(p), id(c))] = drawn.get((id(p), id(c)), -1) + 1  # x * x: a second, curved arrow
+            side = above if y0 > y1 else below if y0 < y1 else None
+            k = None if side is None else side.index(p) + repeat
+            end = ((x1 - w / 2, y1) if side is None else
+                   (x1 - w / 2 + w * (k + 1) / (len(side) + 2), y1 + np.sign(y0 - y1) * height / 2))
+            skips = side is None and depth[id(c)] - depth[id(p)] > 1   # level, past a box: bend around it
+            rad = 0.3 * repeat + (0.4 if skips else 0.0)
+            _arrow(ax, (x0 + widths[id(p)] / 2, y0), end, FORWARD, lw=1.3, rad=rad)
+    counts = {k: sum(kind(n) == k for n in nodes) for k in styles}
+    handles = [Patch(fc="white", ec=BACKWARD, lw=2.2, label=f"parameter: gets .grad ({counts['parameter']})"),
+               Patch(fc="#F2F2F2", ec="dimgray", label=f"data: no gradient ({counts['data']})"),
+               Patch(fc="white", ec=FORWARD, label=f"operation ({counts['operation']})")]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False,
+              fontsize=fontsize)
+    ax.set_title(title or f"The graph {loss_tensor.name or 'the tensor'} was computed by: {len(nodes)} nodes, "
+                 f"{len(edges)} edges (backward() walks it right to left)", fontsize=fontsize + 2)
+    ax.set(xlim=(-dx / 2 - 0.2, max(xs) + dx / 2 + 0.2), ylim=(min(ys) - 0.7, max(ys) + 0.7), aspect="equal")
+    ax.axis("off")
+    fig.tight_layout()
+    root = _tensor_label(loss_tensor).replace("\n", " ")
+    return set_description(fig, (
+        f"Computational graph built by autograd, left to right: {len(nodes)} nodes ({counts['parameter']} "
+        f"parameters, {counts['data']} data, {counts['operation']} operations) and {len(edges)} edges, from "
+        f"the leaves to {root}; each box gives an operation or a name and the array's shape."))

@@ -11,15 +11,19 @@ from mnistlib.download import sha256_of_bytes
 from mnistlib.idx import idx_bytes, write_idx
 
 BROWSER_TESTS = Path(__file__).with_name("test_browser.py")
+TORCH_TESTS = Path(__file__).with_name("test_torch.py")
+ONLY_WHEN_NAMED = (BROWSER_TESTS, TORCH_TESTS)
 
 
 def pytest_ignore_collect(collection_path, config):
-    """Leave the browser tests (JupyterLab in Chromium, a minute) out of `pytest tests`: they run
-    when named, `pytest tests/test_browser.py`, as `python run.py test-all` does."""
-    if Path(collection_path) != BROWSER_TESTS:
+    """Leave the browser tests (JupyterLab in Chromium, a minute) and the PyTorch tests (the optional
+    extra, which the normal venv lacks) out of `pytest tests`: they run when named,
+    `pytest tests/test_browser.py` or `pytest tests/test_torch.py`, as `python run.py test-all` does."""
+    path = Path(collection_path)
+    if path not in ONLY_WHEN_NAMED:
         return None
     named = {Path(str(arg).split("::")[0]).resolve() for arg in config.args}
-    return True if BROWSER_TESTS not in named else None
+    return True if path not in named else None
 
 
 @pytest.fixture(scope="session")

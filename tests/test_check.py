@@ -7,7 +7,7 @@ print exactly one line; a failing check returns mnistlib's version (the referenc
 import numpy as np
 import pytest
 
-from mnistlib import activations, check, gradcheck, losses, metrics, network, preprocess
+from mnistlib import activations, autograd, check, gradcheck, losses, metrics, network, preprocess
 from mnistlib.metrics import precision_recall as precision_recall_ref
 from mnistlib.train import iterate_minibatches as iterate_minibatches_ref
 
@@ -25,6 +25,7 @@ REFERENCES = {
     "iterate_minibatches": iterate_minibatches_ref,
     "confusion_matrix": metrics.confusion_matrix,
     "precision_recall": precision_recall_ref,
+    "unbroadcast": autograd.unbroadcast,
 }
 FALLBACK = "— continuing with mnistlib's version"
 
@@ -899,3 +900,20 @@ def test_a_seed_makes_the_inputs_repeatable(capsys, monkeypatch):
     check.relu(spy)
     capsys.readouterr()
     assert np.array_equal(seen[0], seen[1])
+
+
+# ----------------------------------------------------------------- 10: unbroadcast
+
+def _broadcast_axes(g, shape):
+    lead = g.ndim - len(shape)
+    return tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1)
+
+
+@pytest.mark.parametrize("wrong, phrase", [
+    (lambda g, s: g.sum(), "summed over every axis"),
+    (lambda g, s: g, "returned the gradient at the output's shape"),
+    (lambda g, s: g.mean(axis=_broadcast_axes(g, s), keepdims=True).reshape(s), "averaged (mean) instead of summing"),
+    (lambda g, s: g.sum(axis=_broadcast_axes(g, s)), "right numbers, but the gradient must have exactly"),
+])
+def test_unbroadcast_names_the_mistake(capsys, wrong, phrase):
+    assert_rejected(capsys, "unbroadcast", wrong, phrase)

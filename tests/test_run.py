@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import run  # noqa: E402
 
-MAKE_TARGETS = ["venv", "lab", "test", "test-all", "test-full", "notebooks", "bench", "student", "preflight",
+MAKE_TARGETS = ["venv", "lab", "test", "test-all", "test-full", "notebooks", "bench", "torch", "student", "preflight",
                 "handouts", "wheelhouse", "clean"]
 
 
@@ -204,6 +204,58 @@ def test_bench_and_clean(fresh):
     (fresh / ".venv").mkdir()
     assert commands(dry_run("clean")[0]) == [f"remove {fresh / '.venv'}"]
     assert (fresh / ".venv").is_dir()  # a dry run removes nothing
+
+
+def test_torch_installs_the_extra_then_falls_back_to_pytorchs_cpu_index(fresh, monkeypatch):
+    python = run.venv_python(fresh / ".venv")
+    extra = [python, "-m", "pip", "install", "-e", ".[torch]"]
+    fallback = extra + ["--index-url", "https://download.pytorch.org/whl/cpu", "--extra-index-url",
+                        "https://pypi.org/simple"]
+    lines, status = dry_run("torch")
+    cmds = commands(lines)
+    assert status == 0 and cmds[-1] == run.show(extra)
+    stamp = f"write {fresh / '.venv' / '.installed-stamp'}"
+    assert cmds.count(stamp) == 1 and cmds.index(stamp) < len(cmds) - 1  # written before, left alone after
+    assert lines[-1] == "  (if pip finds no torch CPU build there: + " + run.show(fallback) + ")"
+    meta = run.read_pyproject()
+    assert meta["extras"]["torch"] == ["torch==2.13.0+cpu; sys_platform == 'linux' or sys_platform == 'win32'",
+                                       "torch==2.13.0; sys_platform == 'darwin'"]
+    assert "torch" not in run.oldest_constraints(meta)  # the oldest run installs notebooks,test only
+
+    # a real run (the commands faked): the first attempt fails, the CPU index is tried, torch then imports
+    ran = []
+    monkeypatch.setattr(run.Runner, "ensure_venv", lambda self, *a, **k: python)
+    monkeypatch.setattr(run.Runner, "run", lambda self, argv, env=None, check=True, replace_env=False:
+                        ran.append(list(argv)) or (1 if len(ran) == 1 else 0))
+    imports = subprocess.CompletedProcess([], 0, "2.13.0+cpu\n", "")
+    monkeypatch.setattr(run.subprocess, "run", lambda *a, **k: imports)
+    out = io.StringIO()
+    assert run.main(["torch"], out=out) == 0
+    assert ran == [extra, fallback] and "torch 2.13.0+cpu in" in out.getvalue()
+    imports = subprocess.CompletedProcess([], 1, "", "ModuleNotFoundError")
+    ran.clear()
+    with pytest.raises(run.StepFailed, match="torch does not import"):
+        run.check_torch(run.Runner(out=io.StringIO()))
+    assert ran == [extra, fallback]  # no tests run without torch
+
+
+def test_the_torch_check_runs_only_in_test_all_and_pytest_tests_leaves_it_out(fresh, monkeypatch):
+    assert "torch" in [n for n, _, _ in run.TEST_ALL_STEPS]
+    assert "torch" not in [n for n, _, _ in run.TEST_STEPS]
+    python = run.venv_python(fresh / ".venv")
+    monkeypatch.setattr(run, "TORCH_NOTEBOOK", "notebooks/no_such_notebook.ipynb")
+    lines, status = dry_run("test-all", "--only", "torch")
+    assert status == 0 and commands(lines)[-1] == run.show([python, "-m", "pytest", "-v", "-s", "-rs",
+                                                            run.TORCH_TESTS])
+    monkeypatch.setattr(run, "TORCH_NOTEBOOK", run.OLDEST_NOTEBOOK)  # a notebook that exists, for the command
+    assert commands(dry_run("test-all", "--only", "torch")[0])[-1] == "MNIST_QUICK=1 " + run.show(
+        [python, "-m", "pytest", run.OLDEST_NOTEBOOK, *run.NBVAL])
+    collected = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "tests"], cwd=ROOT,
+                               capture_output=True, text=True, encoding="utf-8").stdout
+    assert "test_run.py::" in collected and "test_torch.py" not in collected
+    named = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", run.TORCH_TESTS], cwd=ROOT,
+                           capture_output=True, text=True, encoding="utf-8").stdout
+    assert "test_torch.py::test_ddp_on_two_processes_learns" in named
 
 
 # ------------------------------------------------------------------ the oldest versions
