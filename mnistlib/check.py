@@ -1,4 +1,4 @@
-"""Instant, specific feedback on the exercises of notebooks 01-05 and 10.
+"""Instant, specific feedback on the exercises of notebooks 01-05, 10 and 11.
 
 In the notebooks the central pieces are exercises you write yourself. Right after
 each one, a single line checks it:
@@ -28,6 +28,7 @@ The exercises, by notebook (``all_names()`` lists them):
     04  update(params, grads, lr)             iterate_minibatches(X, Y, batch_size, rng)
     05  confusion_matrix(y_true, y_pred, num_classes=10)   precision_recall(cm)
     10  unbroadcast(grad, shape)
+    11  average_gradients(shards)
 
 Each check below is a short function: it builds the inputs, lists the mistakes it can
 recognise as (test, message) pairs, and hands both to ``_exercise``, the small engine
@@ -49,6 +50,7 @@ from . import losses as _losses
 from . import metrics as _metrics
 from . import network as _network
 from . import preprocess as _preprocess
+from .train import average_gradients as _average_gradients
 from .train import iterate_minibatches as _iterate_minibatches
 
 SEED = None  # None: fresh random inputs on every check; an int makes them repeatable
@@ -62,6 +64,7 @@ EXERCISES = {
     "04": ["update", "iterate_minibatches"],
     "05": ["confusion_matrix", "precision_recall"],
     "10": ["unbroadcast"],
+    "11": ["average_gradients"],
 }
 
 FALLBACK = " — continuing with mnistlib's version"
@@ -1030,3 +1033,29 @@ def unbroadcast(fn):
     return _exercise("unbroadcast", fn, reference, cases,
                      f"({N}, {K}) summed to ({K},), (1, {K}) and ({N}, 1), and (2, {N}, {K}) to ({N}, {K}): "
                      "sums over exactly the broadcast axes, shapes kept; grad unchanged")
+
+
+# ---------------------------------------------------------------------------------------
+# 11 The same networks in PyTorch
+# ---------------------------------------------------------------------------------------
+
+def average_gradients(fn):
+    """Check average_gradients(shards): a list of 3 gradient dicts (dW1 (D, H), db1 (H,)) -> their average."""
+    rng = _rng()
+    shards = [{"dW1": rng.normal(size=(D, H)), "db1": rng.normal(size=H)} for _ in range(3)]
+    n = len(shards)
+    diagnoses = [
+        (lambda t: all(_close(t.got[k], n * t.want[k]) for k in t.want),
+         f"summed the {n} processes' gradients: average them. Each process's loss is already a mean over its "
+         f"share of the batch, so a sum makes every step {n} times too large"),
+        (lambda t: all(_close(t.got[k], t.inputs[0][0][k]) for k in t.want),
+         "returned the first process's gradients: every process must get the average over all of them"),
+        (lambda t: all(_close(t.got[k], t.inputs[0][-1][k]) for k in t.want),
+         "returned the last process's gradients: every process must get the average over all of them"),
+        (lambda t: all(np.ndim(t.got[k]) == 0 for k in t.want),
+         "averaged each array to one number: average the arrays entry by entry across the processes, "
+         "keeping each gradient's shape"),
+    ]
+    return _exercise("average_gradients", fn, _average_gradients, [_Case((shards,), ("shards",), diagnoses)],
+                     f"the entrywise mean of {n} processes' gradient dicts (dW1 ({D}, {H}), db1 ({H},)), "
+                     "shapes kept, the shards unchanged")

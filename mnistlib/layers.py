@@ -299,7 +299,8 @@ class MaxPool2D(Layer):
         X, Y = cache
         if dY.shape != Y.shape:
             raise ShapeError(f"{self!r}: dY should have shape {Y.shape}, got {dY.shape}")
-        dX = np.zeros_like(X)
+        tiled = self.stride == self.size and all(n % self.size == 0 for n in X.shape[2:])
+        dX = np.empty_like(X) if tiled else np.zeros_like(X)  # tiled: every pixel is written below
         left = dY  # each window's gradient not yet handed out: all of it, until its first maximum takes it
         slices = list(self._slices(X.shape, *Y.shape[2:]))
         for k, sl in enumerate(slices):

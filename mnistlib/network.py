@@ -78,7 +78,7 @@ def forward(params, X, activation="relu"):
 def backward(params, cache, Y, activation="relu"):
     """Gradients of the mean cross-entropy. Y: (N, 10) one-hot.
 
-    dZ2 = (A2 - Y) / m          (N, 10), m = N the batch size
+    dZ2 = (A2 - Y) / N          (N, 10), N the batch size (the rows of X)
     dW2 = A1.T @ dZ2            (H, 10)     db2 = sum over rows of dZ2   (10,)
     dZ1 = (dZ2 @ W2.T) * g'(Z1) (N, H)
     dW1 = X.T @ dZ1             (784, H)    db1 = sum over rows of dZ1   (H,)
@@ -87,8 +87,8 @@ def backward(params, cache, Y, activation="relu"):
     X, A1, A2 = cache["X"], cache["A1"], cache["A2"]
     if Y.shape != A2.shape:
         raise ShapeError(f"targets Y have shape {Y.shape} but the output A2 has shape {A2.shape}")
-    m = X.shape[0]
-    dZ2 = (A2 - Y) / m
+    N = X.shape[0]
+    dZ2 = (A2 - Y) / N
     dW2 = A1.T @ dZ2
     db2 = dZ2.sum(axis=0)
     dZ1 = (dZ2 @ params["W2"].T) * g_prime(cache["Z1"])

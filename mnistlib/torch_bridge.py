@@ -31,7 +31,7 @@ CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 INSTALL_HINT = (f"PyTorch is not installed: run `python run.py torch` (it installs the CPU build into .venv), "
                 f'or by hand: pip install "torch=={TORCH_VERSION}" --index-url {CPU_INDEX}')
 
-__all__ = ["require_torch", "to_torch", "grads_from_torch", "params_from_torch", "train_torch",
+__all__ = ["require_torch", "torch_available", "to_torch", "grads_from_torch", "params_from_torch", "train_torch",
            "default_device", "logits_bounds", "INSTALL_HINT"]
 
 
@@ -42,6 +42,32 @@ def require_torch():
     except ImportError:
         raise ImportError(INSTALL_HINT) from None
     return torch
+
+
+def torch_available():
+    """True when torch can be imported (without importing it)."""
+    import importlib.util
+    return importlib.util.find_spec("torch") is not None
+
+
+def load_ipython_extension(ipython):
+    """`%load_ext mnistlib.torch_bridge` adds the cell magic `%%torch` (notebook 11): a cell that starts
+    with it runs as usual when PyTorch is installed; without PyTorch it is skipped with one line that
+    says how to install it, so a notebook without torch still runs top to bottom. Errors in the cell
+    propagate as in any cell (nbval and nbconvert stop on them)."""
+    import itertools
+    import linecache
+    counter = itertools.count(1)
+
+    def torch(line, cell):
+        if not torch_available():
+            print("skipped (PyTorch is not installed): run `python run.py torch`, then restart the kernel")
+            return
+        name = f"<%%torch cell {next(counter)}>"
+        linecache.cache[name] = (len(cell), None, cell.splitlines(keepends=True), name)  # tracebacks show the code
+        exec(compile(cell, name, "exec"), ipython.user_ns)
+
+    ipython.register_magic_function(torch, magic_kind="cell", magic_name="torch")
 
 
 # ------------------------------------------------------------------ the network as a list of steps

@@ -64,6 +64,19 @@ def evaluate(model, X, y, batch_size=10_000):
     return float(-logp.mean()), float((Z.argmax(axis=1) == y).mean())
 
 
+def average_gradients(shards):
+    """The gradients of a batch from its shards: the all-reduce of data-parallel training (notebook 11).
+
+    shards: a list of gradient dicts {"dW1": ..., "db1": ...}, one per process, each the gradient of the
+    MEAN loss over that process's equal share (N / n_proc rows) of a batch of N. Returns their average,
+    a new dict of the same keys and shapes: the gradient of the mean loss over all N rows (a sum would be
+    n_proc times too large, because each shard's loss is already a mean).
+    """
+    if not shards:
+        raise ValueError("average_gradients needs the gradients of at least one shard")
+    return {k: sum(shard[k] for shard in shards) / len(shards) for k in shards[0]}
+
+
 def check_scaled(X, name="X"):
     """Refuse unscaled pixels: X must be float with values in [0, 1] (use mnistlib.normalize)."""
     if not np.issubdtype(X.dtype, np.floating):

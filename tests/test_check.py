@@ -9,6 +9,7 @@ import pytest
 
 from mnistlib import activations, autograd, check, gradcheck, losses, metrics, network, preprocess
 from mnistlib.metrics import precision_recall as precision_recall_ref
+from mnistlib.train import average_gradients as average_gradients_ref
 from mnistlib.train import iterate_minibatches as iterate_minibatches_ref
 
 REFERENCES = {
@@ -26,6 +27,7 @@ REFERENCES = {
     "confusion_matrix": metrics.confusion_matrix,
     "precision_recall": precision_recall_ref,
     "unbroadcast": autograd.unbroadcast,
+    "average_gradients": average_gradients_ref,
 }
 FALLBACK = "— continuing with mnistlib's version"
 
@@ -917,3 +919,12 @@ def _broadcast_axes(g, shape):
 ])
 def test_unbroadcast_names_the_mistake(capsys, wrong, phrase):
     assert_rejected(capsys, "unbroadcast", wrong, phrase)
+
+
+@pytest.mark.parametrize("wrong, phrase", [
+    (lambda shards: {k: sum(s[k] for s in shards) for k in shards[0]}, "summed the 3 processes' gradients"),
+    (lambda shards: dict(shards[0]), "returned the first process's gradients"),
+    (lambda shards: {k: float(np.mean([s[k] for s in shards])) for k in shards[0]}, "averaged each array to one"),
+])
+def test_average_gradients_names_the_mistake(capsys, wrong, phrase):
+    assert_rejected(capsys, "average_gradients", wrong, phrase)

@@ -39,6 +39,12 @@ def commands(lines):
     return [line[2:] for line in lines if line.startswith("+ ")]
 
 
+def collected_tests(path):
+    """What `pytest --collect-only -q PATH` lists (conftest.py leaves some files out unless named)."""
+    return subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", path], cwd=ROOT,
+                          capture_output=True, text=True, encoding="utf-8").stdout
+
+
 # ------------------------------------------------------------------ the tables
 
 
@@ -110,7 +116,10 @@ def test_test_lints_then_runs_pytest_and_the_notebooks_in_quick_mode(fresh, monk
     python = run.venv_python(fresh / ".venv")
     cmds = commands(dry_run("test")[0])[5:]
     assert cmds == [
-        run.show([python, "-m", "ruff", "check", "mnistlib", "tests", "notebooks", "run.py"]),
+        run.show([python, "-m", "ruff", "check", "mnistlib", "tests", "notebooks", "run.py",
+                  "--extend-exclude=notebooks/11_pytorch.ipynb"]),
+        run.show([python, "-m", "ruff", "check", "--stdin-filename", "notebooks/11_pytorch.ipynb", "-"])
+        + " < (notebooks/11_pytorch.ipynb with its %%torch cells as comments)",
         run.show([run.venv_script(fresh / ".venv", "actionlint"), ".github/workflows/ci.yml"]),
         run.show([python, "-m", "mnistlib.student", "--check"]),
         "MNIST_QUICK=1 " + run.show([python, "-m", "pytest", "tests", "notebooks", *run.NBVAL]),
@@ -180,18 +189,16 @@ def test_the_browser_check_runs_only_in_test_all_and_pytest_tests_leaves_it_out(
     assert "browser" not in [n for n, _, _ in run.TEST_STEPS]
     lines, status = dry_run("test-all", "--only", "browser")
     assert status == 0 and f"pytest -v -s -rs {run.BROWSER_TESTS} --junitxml" in commands(lines)[-1]
-    collected = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "tests"], cwd=ROOT,
-                               capture_output=True, text=True, encoding="utf-8").stdout
+    collected = collected_tests("tests")
     assert "test_run.py::" in collected and "test_browser.py" not in collected
-    named = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", run.BROWSER_TESTS], cwd=ROOT,
-                           capture_output=True, text=True, encoding="utf-8").stdout
-    assert "test_browser.py::test_notebook_07" in named
+    assert "test_browser.py::test_notebook_07" in collected_tests(run.BROWSER_TESTS)
 
 
 def test_no_venv_uses_the_current_python_and_installs_nothing(fresh):
     cmds = commands(dry_run("--no-venv", "test")[0])
     assert not any("-m venv" in c or "pip install" in c for c in cmds)
-    assert cmds[0] == run.show([sys.executable, "-m", "ruff", "check", *run.LINTED])
+    assert cmds[0] == run.show([sys.executable, "-m", "ruff", "check", *run.LINTED,
+                                "--extend-exclude=notebooks/11_pytorch.ipynb"])
 
 
 def test_bench_and_clean(fresh):
@@ -250,12 +257,9 @@ def test_the_torch_check_runs_only_in_test_all_and_pytest_tests_leaves_it_out(fr
     monkeypatch.setattr(run, "TORCH_NOTEBOOK", run.OLDEST_NOTEBOOK)  # a notebook that exists, for the command
     assert commands(dry_run("test-all", "--only", "torch")[0])[-1] == "MNIST_QUICK=1 " + run.show(
         [python, "-m", "pytest", run.OLDEST_NOTEBOOK, *run.NBVAL])
-    collected = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "tests"], cwd=ROOT,
-                               capture_output=True, text=True, encoding="utf-8").stdout
+    collected = collected_tests("tests")
     assert "test_run.py::" in collected and "test_torch.py" not in collected
-    named = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", run.TORCH_TESTS], cwd=ROOT,
-                           capture_output=True, text=True, encoding="utf-8").stdout
-    assert "test_torch.py::test_ddp_on_two_processes_learns" in named
+    assert "test_torch.py::test_ddp_on_two_processes_learns" in collected_tests(run.TORCH_TESTS)
 
 
 # ------------------------------------------------------------------ the oldest versions
@@ -377,3 +381,29 @@ def test_an_offline_install_uses_only_the_wheel_folder_and_a_clean_environment(f
     env = run.offline_env()
     assert not any(k.startswith("PIP_") for k in env if k != "PIP_CONFIG_FILE")
     assert env["PIP_CONFIG_FILE"] == os.devnull
+
+
+def test_torch_cells_are_linted_with_the_magic_as_a_comment(tmp_path):
+    """ruff skips cells that start with a cell magic; run.py lints notebook 11's `%%torch` cells through
+    stdin with the magic turned into a comment, so an unused import there still fails the lint."""
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": ["%%torch\n", "import os\n", "x = 1\n"]}
+    nb = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    text = run.torch_cells_as_comments(path)
+    assert json.loads(text)["cells"][0]["source"].startswith("# %%torch\nimport os")
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--stdin-filename", "notebooks/nb.ipynb", "-"],
+                          input=text, capture_output=True, text=True, cwd=ROOT)
+    assert lint.returncode == 1 and "F401" in lint.stdout, lint.stdout
+    cell["source"] = ["import os\n"]
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    assert run.torch_cells_as_comments(path) is None
+
+
+def test_ruff_lints_notebook_11_through_stdin(fresh):
+    lines, status = dry_run("test", "--only", "ruff")
+    assert status == 0
+    assert any("--extend-exclude=notebooks/11_pytorch.ipynb" in line for line in lines), lines
+    assert any("--stdin-filename notebooks/11_pytorch.ipynb -" in line and "%%torch cells as comments" in line
+               for line in lines), lines
