@@ -13,6 +13,9 @@ memory of training at batch 128, each library in a fresh process.
 
     python bench/bench_cnn.py                    # 3 epochs of 60,000, 2 threads (numpy's BLAS and torch)
     python bench/bench_cnn.py --epochs 1 --channels 4 8 --hidden 16 --train-size 2000   # a quick look
+
+With mnistlib it also times the step's matrix products alone (ProductsRunner), in the same rotation: the
+floor for any NumPy implementation built on im2col and one product per step.
 """
 import argparse
 import importlib.util
@@ -98,7 +101,44 @@ class TorchRunner:
         return float((pred.numpy() == y).mean())
 
 
-RUNNERS = {"mnistlib": MnistlibRunner, "torch": TorchRunner}
+class ProductsRunner:
+    """Not a library: only the matrix products of mnistlib's training step, with the same shapes and batch
+    sizes and nothing in between (no im2col, col2im, pooling, activations or optimiser). Per Conv2D layer
+    cols @ W, cols.T @ dY and (except the first layer) dY @ W.T; per Dense layer likewise. Its time is the
+    floor for any NumPy implementation that does im2col and one BLAS product per step, as mnistlib does."""
+    name = "products"
+
+    def __init__(self, args):
+        import mnistlib
+        from mnistlib.layers import Conv2D, Dense
+        model = mnistlib.CNN(tuple(args.channels), args.kernel, args.hidden)
+        rng = np.random.default_rng(args.seed)
+        self.plan, first = [], True  # (rows per example, k, n, needs dX)
+        for layer, i, o in zip(model.layers, model.shapes[:-1], model.shapes[1:], strict=True):
+            if isinstance(layer, Conv2D):
+                rows, k, n = o[1] * o[2], layer.kernel[0] * layer.kernel[1] * i[0], o[0]
+            elif isinstance(layer, Dense):
+                rows, k, n = 1, i[0], o[0]
+            else:
+                continue
+            self.plan.append((rows, k, n, not first))
+            first = False
+        B = args.batch_size
+        self.arrays = [(rng.random((rows * B, k), dtype=np.float32), rng.random((k, n), dtype=np.float32),
+                        rng.random((rows * B, n), dtype=np.float32)) for rows, k, n, _ in self.plan]
+
+    def epoch(self, X, y, batch_size):
+        for i in range(0, len(X), batch_size):
+            b = min(batch_size, len(X) - i)
+            for (rows, _, _, needs_dX), (A, W, G) in zip(self.plan, self.arrays, strict=True):
+                a, g = A[:rows * b], G[:rows * b]
+                a @ W        # forward: cols @ W_mat
+                a.T @ g      # dW_mat = cols.T @ dY
+                if needs_dX:
+                    g @ W.T  # dcols = dY @ W_mat.T
+
+
+RUNNERS = {"mnistlib": MnistlibRunner, "torch": TorchRunner, "products": ProductsRunner}
 
 
 def available(name):
@@ -160,12 +200,14 @@ def main():
     print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if "torch" in names else "")
           + f"; {os.cpu_count()} CPUs\n")
 
-    runners = [RUNNERS[n](args) for n in names]
-    seconds = {n: [] for n in names}
+    timed_names = names + (["products"] if "mnistlib" in names else [])
+    runners = [RUNNERS[n](args) for n in timed_names]
+    seconds = {n: [] for n in timed_names}
     accuracy = {n: [] for n in names}
     peaks = []
     rng = np.random.default_rng(args.seed)
-    print("epoch  peak GFLOP/s" + "".join(f"{n + ' s':>12}{n + ' acc':>14}" for n in names))
+    print("epoch  peak GFLOP/s" + "".join(f"{n + ' s':>12}{n + ' acc':>14}" for n in names)
+          + ("    products s" if "products" in timed_names else ""))
     for epoch in range(args.epochs):
         order = rng.permutation(len(X))
         Xe, ye = X[order], y[order]
@@ -174,21 +216,27 @@ def main():
         for runner in runners[turn:] + runners[:turn]:
             time.sleep(0.5)  # let the previous library's worker threads stop spinning
             seconds[runner.name].append(timed(lambda r=runner, X_=Xe, y_=ye: r.epoch(X_, y_, args.batch_size)))
-            accuracy[runner.name].append(runner.accuracy(X_test, y_test))
+            if runner.name in accuracy:
+                accuracy[runner.name].append(runner.accuracy(X_test, y_test))
         print(f"{epoch + 1:>5} {peaks[-1]:>13.1f}"
-              + "".join(f"{seconds[n][-1]:>12.2f}{accuracy[n][-1]:>14.2%}" for n in names))
+              + "".join(f"{seconds[n][-1]:>12.2f}{accuracy[n][-1]:>14.2%}" for n in names)
+              + (f"{seconds['products'][-1]:>14.2f}" if "products" in seconds else ""))
 
-    median = {n: float(np.median(seconds[n])) for n in names}
-    print("\nmedian seconds per epoch: " + ", ".join(f"{n} {median[n]:.2f}" for n in names))
-    if "mnistlib" in median and "torch" in median:
-        per_epoch = np.median(np.array(seconds["mnistlib"]) / np.array(seconds["torch"]))
-        print(f"ratio mnistlib / torch: {median['mnistlib'] / median['torch']:.2f} "
-              f"(median of the per-epoch ratios: {per_epoch:.2f})")
+    median = {n: float(np.median(seconds[n])) for n in timed_names}
+    print("\nmedian seconds per epoch: " + ", ".join(f"{n} {median[n]:.2f}" for n in timed_names))
+    for n in ("mnistlib", "products"):
+        if n in median and "torch" in median:
+            per_epoch = np.median(np.array(seconds[n]) / np.array(seconds["torch"]))
+            what = "" if n == "mnistlib" else " (the matrix products alone: a floor for mnistlib's ratio)"
+            print(f"ratio {n} / torch: {median[n] / median['torch']:.2f} "
+                  f"(median of the per-epoch ratios: {per_epoch:.2f}){what}")
+    if "products" in median:
+        print(f"mnistlib spends {median['products'] / median['mnistlib']:.0%} of its epoch in the matrix products")
     flops = flops_per_example(args) * len(X)
     peak = max(peaks)
     print(f"peak float32 matrix product (2048^3, numpy): best {peak:.1f} GFLOP/s, "
           f"median {np.median(peaks):.1f} over the {len(peaks)} epochs")
-    for n in names:
+    for n in timed_names:
         rate = flops / median[n] / 1e9
         adjacent = np.median(flops / np.array(seconds[n]) / 1e9 / np.array(peaks))
         print(f"{n}: {rate:.1f} GFLOP/s = {rate / peak:.0%} of the best peak; per epoch against the peak "

@@ -15,6 +15,8 @@ def test_tiny_run_prints_every_figure():
     out = result.stdout
     assert re.search(r"median seconds per epoch: mnistlib [\d.]+", out)
     assert re.search(r"mnistlib: [\d.]+ GFLOP/s = \d+% of the best peak", out)
+    assert re.search(r"products: [\d.]+ GFLOP/s = \d+% of the best peak", out)
+    assert re.search(r"mnistlib spends \d+% of its epoch in the matrix products", out)
     assert re.search(r"mnistlib: \d+ MB peak: \d+ MB with the data loaded, \+\d+ MB while training", out)
     accuracy = float(re.search(r"^\s+1\s+[\d.]+\s+[\d.]+\s+([\d.]+)%", out, re.M).group(1))
     assert accuracy > 15  # one epoch on 2,000 images beats chance (10 %)
