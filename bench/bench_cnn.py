@@ -22,7 +22,6 @@ import importlib.util
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 
@@ -44,7 +43,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mlp import load_data, peak_gflops, reset_peak_rss, rss_mb, timed  # noqa: E402
+from bench_mlp import load_data, reset_peak_rss, rotate, rss_mb  # noqa: E402
 
 FRAMEWORKS = ("mnistlib", "torch")
 
@@ -202,25 +201,7 @@ def main():
 
     timed_names = names + (["products"] if "mnistlib" in names else [])
     runners = [RUNNERS[n](args) for n in timed_names]
-    seconds = {n: [] for n in timed_names}
-    accuracy = {n: [] for n in names}
-    peaks = []
-    rng = np.random.default_rng(args.seed)
-    print("epoch  peak GFLOP/s" + "".join(f"{n + ' s':>12}{n + ' acc':>14}" for n in names)
-          + ("    products s" if "products" in timed_names else ""))
-    for epoch in range(args.epochs):
-        order = rng.permutation(len(X))
-        Xe, ye = X[order], y[order]
-        peaks.append(peak_gflops(repeats=3))
-        turn = epoch % len(runners)
-        for runner in runners[turn:] + runners[:turn]:
-            time.sleep(0.5)  # let the previous library's worker threads stop spinning
-            seconds[runner.name].append(timed(lambda r=runner, X_=Xe, y_=ye: r.epoch(X_, y_, args.batch_size)))
-            if runner.name in accuracy:
-                accuracy[runner.name].append(runner.accuracy(X_test, y_test))
-        print(f"{epoch + 1:>5} {peaks[-1]:>13.1f}"
-              + "".join(f"{seconds[n][-1]:>12.2f}{accuracy[n][-1]:>14.2%}" for n in names)
-              + (f"{seconds['products'][-1]:>14.2f}" if "products" in seconds else ""))
+    seconds, accuracy, peaks = rotate(runners, names, X, y, X_test, y_test, args)
 
     median = {n: float(np.median(seconds[n])) for n in timed_names}
     print("\nmedian seconds per epoch: " + ", ".join(f"{n} {median[n]:.2f}" for n in timed_names))

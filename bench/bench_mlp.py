@@ -165,6 +165,34 @@ RUNNERS = {"mnistlib": MnistlibRunner, "autograd": AutogradRunner, "sklearn": Sk
            "products": ProductsRunner}
 
 
+def rotate(runners, names, X, y, X_test, y_test, args):
+    """Train every runner one epoch at a time in a rotating order, the same shuffled data for all (one
+    order per epoch from default_rng(args.seed)), the peak matrix-product rate measured before each epoch;
+    print one line per epoch. runners: objects with .name and .epoch(X, y, batch_size), and .accuracy(X, y)
+    for those in `names` (the rest, e.g. "products", are only timed).
+    Returns (seconds {name: [per epoch]}, accuracy {name: [per epoch]}, peaks [GFLOP/s per epoch])."""
+    seconds = {r.name: [] for r in runners}
+    accuracy = {n: [] for n in names}
+    peaks = []
+    rng = np.random.default_rng(args.seed)
+    print("epoch  peak GFLOP/s" + "".join(f"{n + ' s':>12}{n + ' acc':>14}" for n in names)
+          + ("    products s" if "products" in seconds else ""))
+    for epoch in range(args.epochs):
+        order = rng.permutation(len(X))
+        Xe, ye = X[order], y[order]
+        peaks.append(peak_gflops(repeats=3))
+        turn = epoch % len(runners)
+        for runner in runners[turn:] + runners[:turn]:
+            time.sleep(0.5)  # let the previous framework's worker threads stop spinning
+            seconds[runner.name].append(timed(lambda r=runner, X_=Xe, y_=ye: r.epoch(X_, y_, args.batch_size)))
+            if runner.name in accuracy:
+                accuracy[runner.name].append(runner.accuracy(X_test, y_test))
+        print(f"{epoch + 1:>5} {peaks[-1]:>13.1f}"
+              + "".join(f"{seconds[n][-1]:>12.2f}{accuracy[n][-1]:>14.2%}" for n in names)
+              + (f"{seconds['products'][-1]:>14.2f}" if "products" in seconds else ""))
+    return seconds, accuracy, peaks
+
+
 def available(name):
     return name in ("mnistlib", "autograd") or importlib.util.find_spec(name) is not None
 
@@ -241,25 +269,7 @@ def main():
     # epoch: the peak matrix-product rate first, then each framework, then the step's products alone.
     timed_names = names + (["products"] if "mnistlib" in names else [])
     runners = [RUNNERS[n](sizes, args.lr, args.momentum, args.seed) for n in timed_names]
-    seconds = {n: [] for n in timed_names}
-    accuracy = {n: [] for n in names}
-    peaks = []
-    rng = np.random.default_rng(args.seed)
-    print("epoch  peak GFLOP/s" + "".join(f"{n + ' s':>12}{n + ' acc':>14}" for n in names)
-          + ("    products s" if "products" in timed_names else ""))
-    for epoch in range(args.epochs):
-        order = rng.permutation(len(X))
-        Xe, ye = X[order], y[order]
-        peaks.append(peak_gflops(repeats=3))
-        turn = epoch % len(runners)
-        for runner in runners[turn:] + runners[:turn]:
-            time.sleep(0.5)  # let the previous framework's worker threads stop spinning
-            seconds[runner.name].append(timed(lambda r=runner, X_=Xe, y_=ye: r.epoch(X_, y_, args.batch_size)))
-            if runner.name in accuracy:
-                accuracy[runner.name].append(runner.accuracy(X_test, y_test))
-        print(f"{epoch + 1:>5} {peaks[-1]:>13.1f}"
-              + "".join(f"{seconds[n][-1]:>12.2f}{accuracy[n][-1]:>14.2%}" for n in names)
-              + (f"{seconds['products'][-1]:>14.2f}" if "products" in seconds else ""))
+    seconds, accuracy, peaks = rotate(runners, names, X, y, X_test, y_test, args)
 
     median = {n: float(np.median(seconds[n])) for n in timed_names}
     print("\nmedian seconds per epoch: " + ", ".join(f"{n} {median[n]:.2f}" for n in timed_names))
