@@ -14,8 +14,8 @@ memory of training at batch 128, each library in a fresh process.
     python bench/bench_cnn.py                    # 3 epochs of 60,000, 2 threads (numpy's BLAS and torch)
     python bench/bench_cnn.py --epochs 1 --channels 4 8 --hidden 16 --train-size 2000   # a quick look
 
-With mnistlib it also times the step's matrix products alone (ProductsRunner), in the same rotation: the
-floor for any NumPy implementation built on im2col and one product per step.
+With mnistlib it also times the step's matrix products alone (ProductsRunner), made as mnistlib makes them,
+in the same rotation: the floor for mnistlib's way of computing a convolution.
 """
 import argparse
 import importlib.util
@@ -101,10 +101,11 @@ class TorchRunner:
 
 
 class ProductsRunner:
-    """Not a library: only the matrix products of mnistlib's training step, with the same shapes and batch
-    sizes and nothing in between (no im2col, col2im, pooling, activations or optimiser). Per Conv2D layer
-    cols @ W, cols.T @ dY and (except the first layer) dY @ W.T; per Dense layer likewise. Its time is the
-    floor for any NumPy implementation that does im2col and one BLAS product per step, as mnistlib does."""
+    """Not a library: only the matrix products of mnistlib's training step, made as mnistlib makes them and
+    nothing in between (no im2col, col2im, pooling, activations or optimiser): per Conv2D layer, per block of
+    images, cols @ W, cols.T @ dY and (except the first layer) dY @ W.T, with the batch split over the threads
+    (mnistlib.parallel) and one BLAS thread per product; per Dense layer the same three on the whole batch.
+    Its time is the floor for mnistlib's way of computing a convolution (im2col and matrix products)."""
     name = "products"
 
     def __init__(self, args):
@@ -112,29 +113,40 @@ class ProductsRunner:
         from mnistlib.layers import Conv2D, Dense
         model = mnistlib.CNN(tuple(args.channels), args.kernel, args.hidden)
         rng = np.random.default_rng(args.seed)
-        self.plan, first = [], True  # (rows per example, k, n, needs dX)
+        B = args.batch_size
+        self.plan, first = [], True  # (rows per example, k, n, needs dX, examples per block or None)
         for layer, i, o in zip(model.layers, model.shapes[:-1], model.shapes[1:], strict=True):
             if isinstance(layer, Conv2D):
                 rows, k, n = o[1] * o[2], layer.kernel[0] * layer.kernel[1] * i[0], o[0]
+                block = max(1, layer.BLOCK_BYTES // (rows * k * 4))  # as Conv2D.blocks (float32)
             elif isinstance(layer, Dense):
-                rows, k, n = 1, i[0], o[0]
+                rows, k, n, block = 1, i[0], o[0], None
             else:
                 continue
-            self.plan.append((rows, k, n, not first))
+            self.plan.append((rows, k, n, not first, block))
             first = False
-        B = args.batch_size
         self.arrays = [(rng.random((rows * B, k), dtype=np.float32), rng.random((k, n), dtype=np.float32),
-                        rng.random((rows * B, n), dtype=np.float32)) for rows, k, n, _ in self.plan]
+                        rng.random((rows * B, n), dtype=np.float32)) for rows, k, n, _, _ in self.plan]
 
     def epoch(self, X, y, batch_size):
+        from mnistlib.parallel import one_blas_thread, per_image
         for i in range(0, len(X), batch_size):
             b = min(batch_size, len(X) - i)
-            for (rows, _, _, needs_dX), (A, W, G) in zip(self.plan, self.arrays, strict=True):
-                a, g = A[:rows * b], G[:rows * b]
-                a @ W        # forward: cols @ W_mat
-                a.T @ g      # dW_mat = cols.T @ dY
-                if needs_dX:
-                    g @ W.T  # dcols = dY @ W_mat.T
+            with one_blas_thread():
+                for (rows, _, _, needs_dX, block), (A, W, G) in zip(self.plan, self.arrays, strict=True):
+                    def products(_, images, rows=rows, needs_dX=needs_dX, block=block, A=A, W=W, G=G):
+                        step = block or (images.stop - images.start)
+                        for j in range(images.start, images.stop, step):
+                            m = slice(j * rows, min(j + step, images.stop) * rows)
+                            a, g = A[m], G[m]
+                            a @ W        # forward: cols @ W_mat
+                            a.T @ g      # dW_mat = cols.T @ dY
+                            if needs_dX:
+                                g @ W.T  # dcols = dY @ W_mat.T
+                    if block:
+                        per_image(products, b)
+                    else:
+                        products(0, slice(0, b))
 
 
 RUNNERS = {"mnistlib": MnistlibRunner, "torch": TorchRunner, "products": ProductsRunner}

@@ -315,7 +315,7 @@ def conv2d(X, W, b, stride=1, padding=0):
     """X (N, C_in, H_in, W_in), W (C_out, C_in, k_h, k_w), b (C_out,) -> (N, C_out, H_out, W_out),
     H_out = (H_in + 2 padding - k_h) // stride + 1. Forward and backward are layers.Conv2D's own."""
     X, W, b = lift(X), lift(W), lift(b)
-    layer = Conv2D(W.shape[0], W.shape[2:], stride, padding, reuse_buffers=False)
+    layer = Conv2D(W.shape[0], W.shape[2:], stride, padding)
     layer.in_channels = W.shape[1]
     p = {"W": W.value, "b": b.value}
     out, cache = layer.forward(p, X.value)

@@ -41,6 +41,7 @@ REQUIRED = [  # (import name, distribution name); minimum versions come from pyp
     ("matplotlib", "matplotlib"),
     ("PIL", "pillow"),
     ("tqdm", "tqdm"),
+    ("threadpoolctl", "threadpoolctl"),
     ("ipywidgets", "ipywidgets"),
     ("anywidget", "anywidget"),
     ("jupyterlab", "jupyterlab"),

@@ -347,7 +347,7 @@ def _conv(layer, A, W, b):
     """Conv2D with the layer's stride and padding and the given W (C_out, C_in, k_h, k_w), b (C_out,):
     A (N, C_in, H_in, W_in) -> (N, C_out, H_out, W_out), by a fresh mnistlib Conv2D (the model's own
     layer keeps its buffers and its cache untouched)."""
-    return Conv2D(**layer.config(), reuse_buffers=False).forward({"W": W, "b": b}, A)[0]
+    return Conv2D(**layer.config()).forward({"W": W, "b": b}, A)[0]
 
 
 def _pool(layer, A):
