@@ -18,6 +18,7 @@ With mnistlib it also times the step's matrix products alone (ProductsRunner), m
 in the same rotation: the floor for mnistlib's way of computing a convolution.
 """
 import argparse
+import functools
 import importlib.util
 import os
 import subprocess
@@ -100,11 +101,24 @@ class TorchRunner:
         return float((pred.numpy() == y).mean())
 
 
+def layer_products(A, W, G, rows, needs_dX, block, _, images):
+    """The matrix products of one layer for a part `images` of the batch (per_image's fn), in blocks of
+    `block` images (None: the whole part): rows rows per image in A (cols) and G (dY)."""
+    step = block or (images.stop - images.start)
+    for j in range(images.start, images.stop, step):
+        m = slice(j * rows, min(j + step, images.stop) * rows)
+        a, g = A[m], G[m]
+        a @ W        # forward: cols @ W_mat
+        a.T @ g      # dW_mat = cols.T @ dY
+        if needs_dX:
+            g @ W.T  # dcols = dY @ W_mat.T
+
+
 class ProductsRunner:
     """Not a library: only the matrix products of mnistlib's training step, made as mnistlib makes them and
     nothing in between (no im2col, col2im, pooling, activations or optimiser): per Conv2D layer, per block of
-    images, cols @ W, cols.T @ dY and (except the first layer) dY @ W.T, with the batch split over the threads
-    (mnistlib.parallel) and one BLAS thread per product; per Dense layer the same three on the whole batch.
+    images, cols @ W, cols.T @ dY and (except the first layer) dY @ W.T; per Dense layer the same three on
+    its part of the batch; the batch split over the threads (mnistlib.parallel), one BLAS thread per product.
     Its time is the floor for mnistlib's way of computing a convolution (im2col and matrix products)."""
     name = "products"
 
@@ -114,39 +128,26 @@ class ProductsRunner:
         model = mnistlib.CNN(tuple(args.channels), args.kernel, args.hidden)
         rng = np.random.default_rng(args.seed)
         B = args.batch_size
-        self.plan, first = [], True  # (rows per example, k, n, needs dX, examples per block or None)
+        self.layers, first = [], True  # per_image functions, one per layer with weights
         for layer, i, o in zip(model.layers, model.shapes[:-1], model.shapes[1:], strict=True):
             if isinstance(layer, Conv2D):
                 rows, k, n = o[1] * o[2], layer.kernel[0] * layer.kernel[1] * i[0], o[0]
-                block = max(1, layer.BLOCK_BYTES // (rows * k * 4))  # as Conv2D.blocks (float32)
+                block = layer.images_per_block(rows * k, np.dtype(np.float32).itemsize)  # as Conv2D.blocks
             elif isinstance(layer, Dense):
                 rows, k, n, block = 1, i[0], o[0], None
             else:
                 continue
-            self.plan.append((rows, k, n, not first, block))
+            A, W, G = (rng.random((rows * B, k), dtype=np.float32), rng.random((k, n), dtype=np.float32),
+                       rng.random((rows * B, n), dtype=np.float32))
+            self.layers.append(functools.partial(layer_products, A, W, G, rows, not first, block))
             first = False
-        self.arrays = [(rng.random((rows * B, k), dtype=np.float32), rng.random((k, n), dtype=np.float32),
-                        rng.random((rows * B, n), dtype=np.float32)) for rows, k, n, _, _ in self.plan]
 
     def epoch(self, X, y, batch_size):
         from mnistlib.parallel import one_blas_thread, per_image
         for i in range(0, len(X), batch_size):
-            b = min(batch_size, len(X) - i)
-            with one_blas_thread():
-                for (rows, _, _, needs_dX, block), (A, W, G) in zip(self.plan, self.arrays, strict=True):
-                    def products(_, images, rows=rows, needs_dX=needs_dX, block=block, A=A, W=W, G=G):
-                        step = block or (images.stop - images.start)
-                        for j in range(images.start, images.stop, step):
-                            m = slice(j * rows, min(j + step, images.stop) * rows)
-                            a, g = A[m], G[m]
-                            a @ W        # forward: cols @ W_mat
-                            a.T @ g      # dW_mat = cols.T @ dY
-                            if needs_dX:
-                                g @ W.T  # dcols = dY @ W_mat.T
-                    if block:
-                        per_image(products, b)
-                    else:
-                        products(0, slice(0, b))
+            with one_blas_thread():  # as Sequential's passes
+                for products in self.layers:
+                    per_image(products, min(batch_size, len(X) - i))
 
 
 RUNNERS = {"mnistlib": MnistlibRunner, "torch": TorchRunner, "products": ProductsRunner}

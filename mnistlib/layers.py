@@ -30,8 +30,8 @@ is already the next layer's storage. Measured on a 2-core machine (a prototype, 
 col2im 4.5x and the convolution forward 1.2-1.7x faster than channels-first storage. Any
 (N, C, H, W) array works as input; only the speed depends on its strides.
 
-Cores: Conv2D and MaxPool2D split each batch over the CPU's cores themselves (parallel.py), and
-Sequential runs its passes with one BLAS thread per matrix product, so that the two do not compete.
+Cores: Conv2D, MaxPool2D, ReLU and Dense split each batch over the CPU's cores themselves (parallel.py),
+and Sequential runs its passes with one BLAS thread per matrix product, so that the two do not compete.
 """
 import math
 
@@ -164,6 +164,11 @@ class Conv2D(Layer):
         xp[:, p:p + H, p:p + W_] = x
         return xp
 
+    def images_per_block(self, per_example, itemsize):
+        """How many images make one block: their columns, per_example numbers of itemsize bytes each,
+        fill about BLOCK_BYTES (at least one image)."""
+        return max(1, self.BLOCK_BYTES // (per_example * itemsize))
+
     def blocks(self, xp, dtype, images, k=0):
         """im2col in blocks of images: for the padded input xp (N, H_in + 2p, W_in + 2p, C_in) and a slice
         `images` of its N images, yield (block, rows, cols): a slice of those images, the slice of their
@@ -180,7 +185,7 @@ class Conv2D(Layer):
         windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))[:, ::s, ::s].transpose(0, 1, 2, 4, 5, 3)
         _, Ho, Wo = windows.shape[:3]
         per_example = Ho * Wo * kh * kw * C
-        step = max(1, min(N, self.BLOCK_BYTES // (per_example * np.dtype(dtype).itemsize)))
+        step = max(1, min(N, self.images_per_block(per_example, np.dtype(dtype).itemsize)))
         scratch = self._scratch.get(k)
         if scratch is None or scratch.size < step * per_example or scratch.dtype != dtype:
             scratch = self._scratch[k] = np.empty(step * per_example, dtype)
